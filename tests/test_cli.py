@@ -1,0 +1,110 @@
+"The `htsr-overtrain` command, run as a user runs it: a real process, end to end."
+import gzip, json, os, shutil, subprocess, sys
+from pathlib import Path
+import pandas as pd
+import pytest
+
+DATA = Path(os.environ['HTSR_DATA_DIR'])
+TINY = ['--batch-sizes', '16', '32', '--limit-train', '3000', '--max-epochs', '2']
+
+
+def cli(*args, timeout=600):
+    "Run `htsr-overtrain ARGS` in a fresh process; return the completed process."
+    exe = shutil.which('htsr-overtrain')
+    assert exe, 'the htsr-overtrain command is not installed: pip install -e .'
+    return subprocess.run([exe, *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
+
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    "A tiny sweep written by the command line."
+    out = tmp_path_factory.mktemp('sweep')/'out'
+    p = cli('run', *TINY, '--out', out, '--quiet')
+    assert p.returncode == 0, p.stderr
+    return out, p
+
+
+def test_tiny_sweep_writes_results_weights_figures_report(tiny):
+    out, p = tiny
+    df = pd.read_csv(out/'results.csv')
+    need = ('dataset batch_size seed trainable epochs best_epoch train_accuracy val_accuracy test_accuracy test_loss '
+            'alpha alpha_weighted D xmin xmax num_pl_spikes verdict train_seconds').split()
+    assert set(need) <= set(df.columns)
+    assert df['batch_size'].tolist() == [16, 32] and (df['epochs'] == 2).all()
+    assert (df['dataset'] == 'mnist').all() and (df['trainable'].astype(str) == '1').all()
+    assert df['test_accuracy'].between(0.5, 1).all() and df['alpha'].between(1, 20).all()
+    for rid in df['run_id']:
+        assert (out/'runs'/rid/'weights.npz').stat().st_size > 100_000
+    for fig in ('alpha_vs_test_accuracy', 'test_accuracy', 'alpha_vs_train_accuracy', 'histories', 'esd_layer1'):
+        assert (out/'figures'/f'{fig}.png').stat().st_size > 5_000 and (out/'figures'/f'{fig}.svg').exists()
+    assert 'alpha' in (out/'report.md').read_text()
+    assert p.stdout == ''        # --quiet
+
+
+def test_rerun_resumes_without_training(tiny):
+    out, _ = tiny
+    before = {q: q.stat().st_mtime_ns for q in out.glob('runs/*/weights.npz')}
+    p = cli('run', *TINY, '--out', out)
+    assert p.returncode == 0, p.stderr
+    assert {q: q.stat().st_mtime_ns for q in out.glob('runs/*/weights.npz')} == before
+    assert '2 runs' in p.stdout
+
+
+def test_report_regenerates(tiny, tmp_path):
+    out, _ = tiny
+    copy = tmp_path/'copy'; shutil.copytree(out, copy)
+    (copy/'report.md').unlink()
+    p = cli('report', copy)
+    assert p.returncode == 0 and (copy/'report.md').exists(), p.stderr
+
+
+def one_line_error(p, *words):
+    "The process failed with one line on stderr that names `words`, and no traceback."
+    err = p.stderr.strip().splitlines()
+    assert p.returncode != 0
+    assert 'Traceback' not in p.stderr and len([l for l in err if 'htsr-overtrain' in l]) == 1, p.stderr
+    line = [l for l in err if 'htsr-overtrain' in l][0]
+    for w in words: assert w in line, line
+
+
+@pytest.mark.parametrize('args, words', [
+    (['--batch-sizes', '0'], ['0', 'use 1 or more']),
+    (['--batch-sizes', '-4'], ['-4']),
+    (['--dataset', 'cifar10'], ["unknown dataset 'cifar10'", 'mnist']),
+    (['--trainable', '4'], ["layer id '4'", 'use one or more of 1, 2, 3']),
+    (['--trainable', '0'], ["layer id '0'"]),
+    (['--learning-rate', '0'], ['learning_rate 0']),
+    (['--learning-rate', 'nan'], ['learning_rate nan']),
+    (['--limit-train', '0'], ['0', 'use 1 or more']),
+    (['--engine', 'turbo'], ["engine 'turbo'"]),
+    (['--batch-sizes', '5000', '--limit-train', '1000'], ['batch_size 5000 is larger than the 900 training images']),
+])
+def test_bad_arguments_give_one_line(tmp_path, args, words):
+    p = cli('run', *args, '--max-epochs', '1', '--out', tmp_path/'out', '--quiet')
+    one_line_error(p, *words)
+
+
+def test_output_folder_that_is_a_file(tmp_path):
+    f = tmp_path/'results'; f.write_text('not a folder')
+    one_line_error(cli('run', *TINY, '--out', f), 'is a file')
+    assert f.read_text() == 'not a folder'
+
+
+def test_output_folder_that_cannot_be_written(tmp_path):
+    # root ignores permission bits, so write below /proc, which nobody can create folders in
+    one_line_error(cli('run', *TINY, '--out', '/proc/htsr-results'), 'cannot be written')
+
+
+def test_different_configuration_is_refused_and_results_untouched(tiny):
+    out, _ = tiny
+    before = (out/'results.csv').read_bytes()
+    one_line_error(cli('run', *TINY, '--seed', '7', '--out', out), 'different configuration', 'another --out')
+    assert (out/'results.csv').read_bytes() == before
+
+
+def test_corrupted_data_is_refused(tmp_path):
+    d = tmp_path/'mnist'; shutil.copytree(DATA/'mnist', d)
+    raw = (d/'train-labels-idx1-ubyte.gz').read_bytes()
+    (d/'train-labels-idx1-ubyte.gz').write_bytes(raw[:len(raw)//2])
+    one_line_error(cli('run', *TINY, '--data-dir', tmp_path, '--out', tmp_path/'out'), 'train-labels-idx1-ubyte.gz', 'corrupted')
