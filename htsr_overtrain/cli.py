@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['main']
 
-# %% ../nbs/08_cli.ipynb #fab34b69
+# %% ../nbs/08_cli.ipynb #9f9adb47
 import argparse, sys
 from pathlib import Path
 from .seeding import set_threads
 
-# %% ../nbs/08_cli.ipynb #4148391a
+# %% ../nbs/08_cli.ipynb #2acb97fe
 def _positive_int(s):
     try: v = int(s)
     except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a whole number") from None
@@ -23,44 +23,63 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser():
     p = _Parser(prog='htsr-overtrain', description='Which layer of my model is over-trained? '
-                                'The weightwatcher batch-size experiment, end to end.')
+                'The weightwatcher batch-size experiment, end to end.')
     sub = p.add_subparsers(dest='command', required=True, parser_class=_Parser)
     r = sub.add_parser('run', help='run a sweep and write results, figures and a report')
-    r.add_argument('--dataset', default='mnist', help="'mnist' (default) or 'fashion_mnist'")
-    r.add_argument('--batch-sizes', type=_positive_int, nargs='+', default=[1, 2, 4, 8, 16, 32], metavar='N',
-                   help='batch sizes to sweep (default: 1 2 4 8 16 32)')
-    r.add_argument('--trainable', default='1', help="layer ids that train, e.g. '1' (default) or '1,2', or 'all'")
-    r.add_argument('--seed', type=int, default=42, help='seed (default 42)')
-    r.add_argument('--learning-rate', type=float, default=0.01, help='learning rate (default 0.01)')
-    r.add_argument('--optimizer', default='sgd', help="'sgd' (default) or 'adam'")
-    r.add_argument('--min-delta', type=float, default=1e-3, help='early-stopping min_delta on the training loss (default 0.001)')
-    r.add_argument('--patience', type=int, default=3, help='early-stopping patience (default 3)')
-    r.add_argument('--max-epochs', type=_positive_int, default=1000, help='upper bound on epochs (default 1000)')
-    r.add_argument('--limit-train', type=_positive_int, default=None, metavar='N', help='use only the first N training images')
-    r.add_argument('--engine', default='fast', help="'fast' (default) or 'keras' (model.fit)")
+    r.add_argument('--preset', default='blog', help="a named sweep (default 'blog'; see `htsr-overtrain presets`); "
+                   "the options below override its values")
+    r.add_argument('--dataset', help="'mnist' or 'fashion_mnist'")
+    r.add_argument('--batch-sizes', type=_positive_int, nargs='+', metavar='N', help='batch sizes to sweep (blog: 1 2 4 8 16 32)')
+    r.add_argument('--trainable', help="layer ids that train, e.g. '1' (blog) or '1,2', or 'all'")
+    r.add_argument('--seed', type=int, help='seed (blog: 42)')
+    r.add_argument('--learning-rate', type=float, help='learning rate (blog: 0.01)')
+    r.add_argument('--optimizer', help="'sgd' (blog) or 'adam'")
+    r.add_argument('--min-delta', type=float, help='early-stopping min_delta on the training loss (blog: 0.001)')
+    r.add_argument('--patience', type=int, help='early-stopping patience (blog: 3)')
+    r.add_argument('--max-epochs', type=_positive_int, help='upper bound on epochs (blog: 1000)')
+    r.add_argument('--limit-train', type=_positive_int, metavar='N', help='use only the first N training images')
+    r.add_argument('--engine', help="'fast' (default) or 'keras' (model.fit)")
     r.add_argument('--data-dir', default=None, help='folder of IDX files (default: $HTSR_DATA_DIR, then Keras download)')
     r.add_argument('--out', default='results', help='output folder (default: results/)')
+    r.add_argument('--workers', type=_positive_int, default=1, help='worker processes, one thread each (default 1)')
+    r.add_argument('--scheduler', default=None, metavar='ADDRESS', help='send the runs to the Dask scheduler at ADDRESS')
     r.add_argument('--extras', action='store_true', help="also compute SETOL's ERG gap and correlation traps")
+    r.add_argument('--track', action='store_true', help="record layer 1's alpha and the test accuracy after every epoch")
     r.add_argument('--quiet', action='store_true', help='no progress output')
+    sub.add_parser('presets', help="print every preset's name and full configuration")
+    dg = sub.add_parser('diagnose', help='alpha, verdict and reason for every layer of a saved Keras model')
+    dg.add_argument('path', help='a saved .keras model')
+    dg.add_argument('--plot-dir', default=None, help='also save each layer\'s ESD plot into this folder')
     rep = sub.add_parser('report', help="redraw the figures and report.md of a results folder")
     rep.add_argument('out', nargs='?', default='results', help='the results folder (default: results/)')
     return p
 
+_FIELDS = dict(dataset='dataset', trainable='trainable', seed='seed', learning_rate='learning_rate', optimizer='optimizer',
+               min_delta='min_delta', patience='patience', max_epochs='max_epochs', limit_train='limit_train', engine='engine')
+
 def _run(a):
-    from htsr_overtrain.training import RunConfig
-    from htsr_overtrain.sweep import run_sweep
+    from dataclasses import replace
+    from htsr_overtrain.sweep import run_sweep, get_preset, local_executor
     from htsr_overtrain.reproduction import write_report
-    base = RunConfig(dataset=a.dataset, trainable=a.trainable, seed=a.seed, learning_rate=a.learning_rate,
-                     optimizer=a.optimizer, min_delta=a.min_delta, patience=a.patience, max_epochs=a.max_epochs,
-                     limit_train=a.limit_train, engine=a.engine, batch_size=a.batch_sizes[0])
+    preset = get_preset(a.preset)
+    given = {f: getattr(a, k) for k, f in _FIELDS.items() if getattr(a, k) is not None}
+    grid = {k: v for k, v in preset.grid.items() if k not in given}
+    if a.batch_sizes: grid['batch_size'] = sorted(set(a.batch_sizes))
+    base = replace(preset.base, **given)
     try:
-        df = run_sweep(base, dict(batch_size=sorted(set(a.batch_sizes))), a.out, a.data_dir, a.quiet, a.extras)
+        if a.scheduler:
+            from distributed import Client
+            with Client(a.scheduler, timeout='30s') as client:
+                df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, a.extras, client.get_executor(), a.track)
+        elif a.workers > 1:
+            with local_executor(a.workers) as ex: df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, a.extras, ex, a.track)
+        else: df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, a.extras, track=a.track)
     except KeyboardInterrupt:
         sys.exit(f"htsr-overtrain: interrupted; finished runs are saved in {a.out}: run the same command to resume")
     report = write_report(a.out)
     if not a.quiet: print(f"{len(df)} runs in {a.out}/results.csv; figures in {a.out}/figures; report {report}")
 
-# %% ../nbs/08_cli.ipynb #650272cf
+# %% ../nbs/08_cli.ipynb #6db83b82
 def main(argv:list=None, # arguments (default: `sys.argv[1:]`)
         ):
     "Entry point of the `htsr-overtrain` command."
@@ -68,6 +87,15 @@ def main(argv:list=None, # arguments (default: `sys.argv[1:]`)
     set_threads(1)
     try:
         if a.command == 'run': _run(a)
+        elif a.command == 'presets':
+            import json
+            from htsr_overtrain.sweep import PRESETS
+            print(json.dumps([p.to_dict() for p in PRESETS.values()], indent=1))
+        elif a.command == 'diagnose':
+            import pandas as pd
+            from htsr_overtrain.analysis import diagnose
+            df = diagnose(a.path, plot_dir=a.plot_dir)
+            with pd.option_context('display.width', 200, 'display.max_colwidth', 90): print(df.to_string(index=False))
         elif a.command == 'report':
             from htsr_overtrain.reproduction import write_report
             if not (Path(a.out)/'results.csv').exists():

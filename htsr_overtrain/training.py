@@ -6,7 +6,7 @@
 __all__ = ['ENGINES', 'OPTIMIZERS', 'RunConfig', 'prepare_data', 'logits', 'evaluate', 'EarlyStop', 'fit_keras', 'fit_fast',
            'initial_weights', 'train']
 
-# %% ../nbs/03_training.ipynb #c03ab61b
+# %% ../nbs/03_training.ipynb #078bed6d
 import math, time
 from dataclasses import dataclass, asdict, fields
 import numpy as np, pandas as pd
@@ -14,7 +14,7 @@ from .seeding import tf, keras, reset_random_seeds
 from .data import load_dataset, validation_split, check_dataset
 from .model import build_mlp3, parse_trainable
 
-# %% ../nbs/03_training.ipynb #16f767c3
+# %% ../nbs/03_training.ipynb #521948d0
 ENGINES = ('fast', 'keras')
 OPTIMIZERS = ('sgd', 'adam')
 
@@ -59,7 +59,7 @@ class RunConfig:
         "The config as plain JSON-ready data."
         d = asdict(self); d['trainable'] = list(self.trainable); return d
 
-# %% ../nbs/03_training.ipynb #1de94339
+# %% ../nbs/03_training.ipynb #5e5b5f16
 def prepare_data(cfg:RunConfig, # the run's configuration
                  data_dir=None, # folder of IDX files; default `$HTSR_DATA_DIR`, then Keras' download
                 ) -> dict:
@@ -74,7 +74,7 @@ def prepare_data(cfg:RunConfig, # the run's configuration
     return dict(x_train=f(xtr), y_train=ytr.astype(np.int32), x_val=f(xv), y_val=yv.astype(np.int32),
                 x_test=f(xt), y_test=yt.astype(np.int32))
 
-# %% ../nbs/03_training.ipynb #b92e4243
+# %% ../nbs/03_training.ipynb #12339b25
 def logits(weights:list, # [W1, b1, W2, b2, W3, b3] as arrays or tensors
            x, # images, shape (n, 784)
            start:int=0, # index of the first Dense layer to apply (0 = from the pixels)
@@ -97,7 +97,7 @@ def evaluate(weights:list, # [W1, b1, W2, b2, W3, b3]
     acc = np.mean(np.argmax(z.numpy(), 1) == np.asarray(y))
     return float(loss), float(acc)
 
-# %% ../nbs/03_training.ipynb #80905cb2
+# %% ../nbs/03_training.ipynb #a8b3abe5
 class EarlyStop:
     "Keras 3's `EarlyStopping(monitor='loss', restore_best_weights=True)` rule, for any training loop."
     def __init__(self, min_delta:float=1e-3, # smallest decrease of the loss that counts as an improvement
@@ -118,14 +118,17 @@ class EarlyStop:
             return False
         return self.wait >= self.patience and epoch > 0
 
-# %% ../nbs/03_training.ipynb #f7cb3b50
+# %% ../nbs/03_training.ipynb #8d5ef493
 def _optimizer(name, lr):
     return keras.optimizers.SGD(learning_rate=lr) if name == 'sgd' else keras.optimizers.Adam(learning_rate=lr)
 
 class _EpochHook(keras.callbacks.Callback):
-    def __init__(self, fn, t0): super().__init__(); self.fn, self.t0 = fn, t0
+    "Collects each epoch's logs (with its wall time) and calls `fn(epoch, logs, get_weights)`."
+    def __init__(self, fn, t0): super().__init__(); self.fn, self.t0, self.rows = fn, t0, []
     def on_epoch_end(self, epoch, logs=None):
-        if self.fn: self.fn(epoch, dict(logs, seconds=time.perf_counter() - self.t0))
+        logs = dict(logs or {}, seconds=time.perf_counter() - self.t0)
+        if self.fn: self.fn(epoch, logs, self.model.get_weights)
+        self.rows.append(logs)
 
 def fit_keras(weights:list, # initial [W1, b1, W2, b2, W3, b3]
               trainable:tuple, # weightwatcher layer ids that train
@@ -138,7 +141,7 @@ def fit_keras(weights:list, # initial [W1, b1, W2, b2, W3, b3]
               patience:int=3, # early stopping patience
               shuffle:bool=True, # let Keras shuffle each epoch (else train in the given order)
               x_val=None, y_val=None, # validation data, reported per epoch
-              on_epoch=None, # called as `on_epoch(epoch, logs)` after every epoch
+              on_epoch=None, # called as `on_epoch(epoch, logs, get_weights)` after every epoch; may add to `logs`
              ) -> tuple:
     "Train with `model.fit` and Keras' `EarlyStopping`; return `(weights, history, best_epoch)`."
     model = build_mlp3(trainable)
@@ -147,12 +150,12 @@ def fit_keras(weights:list, # initial [W1, b1, W2, b2, W3, b3]
                   metrics=[keras.metrics.SparseCategoricalAccuracy(name='accuracy')])
     es = keras.callbacks.EarlyStopping(monitor='loss', patience=patience, min_delta=min_delta, restore_best_weights=True)
     val = (x_val.reshape(-1, 28, 28), y_val) if x_val is not None and len(x_val) else None
-    t0 = time.perf_counter()
-    h = model.fit(x.reshape(-1, 28, 28), y, batch_size=batch_size, epochs=epochs, shuffle=shuffle, verbose=0,
-                  validation_data=val, callbacks=[es, keras.callbacks.TerminateOnNaN(), _EpochHook(on_epoch, t0)])
-    return model.get_weights(), pd.DataFrame(h.history), es.best_epoch
+    hook = _EpochHook(on_epoch, time.perf_counter())
+    model.fit(x.reshape(-1, 28, 28), y, batch_size=batch_size, epochs=epochs, shuffle=shuffle, verbose=0,
+              validation_data=val, callbacks=[es, keras.callbacks.TerminateOnNaN(), hook])
+    return model.get_weights(), pd.DataFrame(hook.rows), es.best_epoch
 
-# %% ../nbs/03_training.ipynb #b8872852
+# %% ../nbs/03_training.ipynb #91a278fc
 class _FastTrainer:
     "Variables and compiled epoch functions of one fast-engine training run."
     def __init__(self, weights, trainable, batch_size, learning_rate, optimizer):
@@ -209,7 +212,7 @@ class _FastTrainer:
 
     def weights(self): return [v.numpy() for v in self.vars]
 
-# %% ../nbs/03_training.ipynb #1754c013
+# %% ../nbs/03_training.ipynb #67eb48f7
 def fit_fast(weights:list, # initial [W1, b1, W2, b2, W3, b3]
              trainable:tuple, # weightwatcher layer ids that train
              x, y, # training images (n, 784) and labels
@@ -221,7 +224,7 @@ def fit_fast(weights:list, # initial [W1, b1, W2, b2, W3, b3]
              patience:int=3, # early stopping patience
              shuffle:bool=True, # draw a new order each epoch (else train in the given order)
              x_val=None, y_val=None, # validation data, reported per epoch
-             on_epoch=None, # called as `on_epoch(epoch, logs)` after every epoch
+             on_epoch=None, # called as `on_epoch(epoch, logs, get_weights)` after every epoch; may add to `logs`
              seed:int=42, # seed of the shuffling generator
             ) -> tuple:
     "Train with compiled epochs and Keras' early-stopping rule; return `(weights, history, best_epoch)`."
@@ -240,14 +243,15 @@ def fit_fast(weights:list, # initial [W1, b1, W2, b2, W3, b3]
         logs = dict(loss=loss, accuracy=acc)
         if x_val is not None and len(x_val):
             logs['val_loss'], logs['val_accuracy'] = evaluate(ft.vars, x_val, y_val)
+        logs['seconds'] = time.perf_counter() - t0
+        if on_epoch: on_epoch(epoch, logs, ft.weights)
         rows.append(logs)
-        if on_epoch: on_epoch(epoch, dict(logs, seconds=time.perf_counter() - t0))
         if not math.isfinite(loss): break                      # diverged: like TerminateOnNaN
         if es.update(epoch, loss, ft.weights): break
     best = es.best_weights if es.best_weights is not None else ft.weights()
     return best, pd.DataFrame(rows), es.best_epoch
 
-# %% ../nbs/03_training.ipynb #18797028
+# %% ../nbs/03_training.ipynb #a5c1e91c
 def initial_weights(cfg:RunConfig, # the run's configuration
                    ) -> list:
     "The seeded initial weights every run of `cfg`'s sweep starts from."
@@ -256,7 +260,7 @@ def initial_weights(cfg:RunConfig, # the run's configuration
 
 def train(cfg:RunConfig, # the run's configuration
           data:dict=None, # arrays from `prepare_data` (loaded when None)
-          on_epoch=None, # called as `on_epoch(epoch, logs)` after every epoch
+          on_epoch=None, # called as `on_epoch(epoch, logs, get_weights)` after every epoch; may add to `logs`
           data_dir=None, # folder of IDX files, when `data` is None
          ) -> dict:
     "Train one run of `cfg`; return its metrics, per-epoch history and final weights."

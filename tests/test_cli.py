@@ -108,3 +108,47 @@ def test_corrupted_data_is_refused(tmp_path):
     raw = (d/'train-labels-idx1-ubyte.gz').read_bytes()
     (d/'train-labels-idx1-ubyte.gz').write_bytes(raw[:len(raw)//2])
     one_line_error(cli('run', *TINY, '--data-dir', tmp_path, '--out', tmp_path/'out'), 'train-labels-idx1-ubyte.gz', 'corrupted')
+
+
+def test_presets_prints_every_preset():
+    p = cli('presets')
+    assert p.returncode == 0, p.stderr
+    presets = json.loads(p.stdout)
+    assert presets[3]['grid'] == {'seed': [1, 2, 3, 4, 5], 'batch_size': [1, 2, 4, 8, 16, 32]}
+    assert presets[1]['base']['dataset'] == 'fashion_mnist' and presets[1]['base']['trainable'] == [1, 2, 3]
+    assert [q['name'] for q in presets] == ['blog', 'blog-notebook', 'blog-notebook-mnist', 'setol-batch-size', 'setol-learning-rate']
+
+
+def test_unknown_preset(tmp_path):
+    one_line_error(cli('run', '--preset', 'setol', '--out', tmp_path/'o'), "unknown preset 'setol'", 'blog')
+
+
+def test_preset_with_overrides_runs(tmp_path):
+    out = tmp_path/'lr'
+    p = cli('run', '--preset', 'setol-learning-rate', '--seed', '3', '--limit-train', '2000', '--max-epochs', '1',
+            '--out', out, '--quiet', '--track')
+    assert p.returncode == 0, p.stderr
+    df = pd.read_csv(out/'results.csv')
+    assert df['learning_rate'].round(4).tolist() == [0.01, 0.02, 0.04, 0.08, 0.16, 0.32]
+    assert (df['batch_size'] == 32).all() and (df['seed'] == 3).all() and (df['trainable'] == '1,2,3').all()
+    assert (out/'figures'/'alpha_trajectories.png').exists()
+    assert 'learning_rate' in (out/'report.md').read_text()
+
+
+def test_diagnose_a_saved_model(tiny, tmp_path):
+    out, _ = tiny
+    script = ("import sys; from htsr_overtrain.sweep import load_weights; from htsr_overtrain.analysis import model_from_weights;"
+              "model_from_weights(load_weights(sys.argv[1])).save(sys.argv[2])")
+    rid = pd.read_csv(out/'results.csv')['run_id'][0]
+    subprocess.run([sys.executable, '-c', script, str(out/'runs'/rid), str(tmp_path/'m.keras')], check=True)
+    p = cli('diagnose', tmp_path/'m.keras', '--plot-dir', tmp_path/'plots')
+    assert p.returncode == 0, p.stderr
+    assert 'too small' in p.stdout and 'only 10 eigenvalues' in p.stdout and (tmp_path/'plots'/'esd_layer1.png').exists()
+
+
+@pytest.mark.parametrize('make, words', [
+    (lambda d: d/'missing.keras', ['does not exist']),
+    (lambda d: (d/'x.keras').write_text('not a model') and d/'x.keras', ['is not a Keras model file']),
+])
+def test_diagnose_bad_files(tmp_path, make, words):
+    one_line_error(cli('diagnose', make(tmp_path)), *words)

@@ -1,7 +1,7 @@
 """Write README.md from nbs/index.ipynb without Quarto (which `nbdev_readme` needs).
 
 Markdown cells are copied; code cells are copied as Python blocks unless they are hidden (`#| hide`,
-`#| echo: false`, `#| eval: false`); a code cell with a comment `# README image: PATH` becomes that
+`#| echo: false`); a code cell with a comment `# README image: PATH` becomes that
 image. Links that start with `../` (relative to nbs/) are made relative to the repository root.
 `python tools/make_readme.py --check` exits 1 when README.md is out of step.
 """
@@ -19,7 +19,7 @@ def render() -> str:
         elif c['cell_type'] == 'code':
             img = re.search(r'^# README image: (\S+)', src, re.M)
             if img: out.append(f"![{Path(img.group(1)).stem.replace('_', ' ')}]({img.group(1)})")
-            elif not re.search(r'^#\|\s*(hide|echo:\s*false|eval:\s*false)', src, re.M):
+            elif not re.search(r'^#\|\s*(hide|echo:\s*false)', src, re.M):
                 out.append('```python\n' + src + '\n```')
     text = '\n\n'.join(out) + '\n'
     text = re.sub(r'\]\(\.\./', '](', text)
