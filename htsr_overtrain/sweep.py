@@ -7,7 +7,7 @@ __all__ = ['FORMAT', 'RESULT_COLUMNS', 'BATCH_SIZES', 'SETOL_SEEDS', 'PRESETS', 
            'load_weights', 'load_results', 'prepare_out', 'sweep_configs', 'run_sweep', 'Preset', 'get_preset',
            'local_executor']
 
-# %% ../nbs/05_sweep.ipynb #239592ad
+# %% ../nbs/05_sweep.ipynb #cfd6954e
 import itertools, json, os, tempfile, hashlib, math
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,7 +17,7 @@ from .training import RunConfig, train, prepare_data, evaluate
 from .analysis import analyze
 from .seeding import set_threads
 
-# %% ../nbs/05_sweep.ipynb #68bdd6d5
+# %% ../nbs/05_sweep.ipynb #07da3833
 FORMAT = 1  # version of the results-folder layout
 RESULT_COLUMNS = ['run_id', 'dataset', 'batch_size', 'learning_rate', 'optimizer', 'seed', 'trainable', 'engine',
                   'epochs', 'best_epoch', 'status', 'train_accuracy', 'train_loss', 'val_accuracy', 'val_loss',
@@ -46,7 +46,7 @@ def atomic_write(path, # file to write
     finally:
         if os.path.exists(tmp): os.remove(tmp)
 
-# %% ../nbs/05_sweep.ipynb #a07b5bfd
+# %% ../nbs/05_sweep.ipynb #258a216d
 def _layer_row(a, layer_id):
     r = a[a['layer_id'] == layer_id]
     return r.iloc[0] if len(r) else None
@@ -80,7 +80,7 @@ def run_one(cfg:RunConfig, # the run's configuration
     row = {k: (v.item() if hasattr(v, 'item') else v) for k, v in row.items()}
     return dict(row=row, history=res['history'], analysis=a, weights=res['weights'])
 
-# %% ../nbs/05_sweep.ipynb #129a89ad
+# %% ../nbs/05_sweep.ipynb #a0c6a900
 def save_run(out, # the sweep's output folder
              cfg:RunConfig, # the run's configuration
              res:dict, # what `run_one` returned
@@ -111,7 +111,7 @@ def load_results(out, # a sweep's output folder
     cols = RESULT_COLUMNS + [c for c in df.columns if c not in RESULT_COLUMNS]
     return df.reindex(columns=cols).sort_values(['dataset', 'learning_rate', 'seed', 'batch_size']).reset_index(drop=True)
 
-# %% ../nbs/05_sweep.ipynb #187e8e9d
+# %% ../nbs/05_sweep.ipynb #f38fdcb0
 def prepare_out(out, # the sweep's output folder
                 base:dict, # the base configuration, as stored in `sweep.json`
                ) -> Path:
@@ -140,7 +140,7 @@ def prepare_out(out, # the sweep's output folder
     for t in out.glob('runs/*/.*.tmp'): t.unlink()          # left by a run that was killed mid-write
     return out
 
-# %% ../nbs/05_sweep.ipynb #4df39251
+# %% ../nbs/05_sweep.ipynb #bfcc3fc1
 def sweep_configs(base:RunConfig, # the configuration every run shares
                   grid:dict, # field name -> list of values, e.g. {'batch_size': [1, 2, 4]}
                  ) -> list:
@@ -194,7 +194,7 @@ def run_sweep(base:RunConfig=None, # shared configuration (default: the blog's p
     ids = {run_id(c) for c in cfgs}
     return res[res['run_id'].isin(ids)].reset_index(drop=True)
 
-# %% ../nbs/05_sweep.ipynb #d8b91f53
+# %% ../nbs/05_sweep.ipynb #c1c126ee
 @dataclass
 class Preset:
     "A named sweep: a base configuration and the grid of values to run it over."
@@ -229,7 +229,7 @@ def get_preset(name:str, # a preset name
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
     return PRESETS[name]
 
-# %% ../nbs/05_sweep.ipynb #41481824
+# %% ../nbs/05_sweep.ipynb #05fa1424
 def _worker_init():
     os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
     from htsr_overtrain.seeding import set_threads
