@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['main']
 
-# %% ../nbs/08_cli.ipynb #9f9adb47
+# %% ../nbs/08_cli.ipynb #31503f5f
 import argparse, sys
 from pathlib import Path
 from .seeding import set_threads
 
-# %% ../nbs/08_cli.ipynb #2acb97fe
+# %% ../nbs/08_cli.ipynb #85f23019
 def _positive_int(s):
     try: v = int(s)
     except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a whole number") from None
@@ -50,8 +50,9 @@ def _parser():
     dg = sub.add_parser('diagnose', help='alpha, verdict and reason for every layer of a saved Keras model')
     dg.add_argument('path', help='a saved .keras model')
     dg.add_argument('--plot-dir', default=None, help='also save each layer\'s ESD plot into this folder')
-    rep = sub.add_parser('report', help="redraw the figures and report.md of a results folder")
-    rep.add_argument('out', nargs='?', default='results', help='the results folder (default: results/)')
+    rep = sub.add_parser('report', help="redraw a results folder's figures and report.md, or, given a folder of preset "
+                         "results, every preset's and REPRODUCTION.md")
+    rep.add_argument('out', nargs='?', default='results', help='a results folder, or a folder of preset results folders (default: results/)')
     return p
 
 _FIELDS = dict(dataset='dataset', trainable='trainable', seed='seed', learning_rate='learning_rate', optimizer='optimizer',
@@ -79,7 +80,7 @@ def _run(a):
     report = write_report(a.out)
     if not a.quiet: print(f"{len(df)} runs in {a.out}/results.csv; figures in {a.out}/figures; report {report}")
 
-# %% ../nbs/08_cli.ipynb #6db83b82
+# %% ../nbs/08_cli.ipynb #6a698a5f
 def main(argv:list=None, # arguments (default: `sys.argv[1:]`)
         ):
     "Entry point of the `htsr-overtrain` command."
@@ -97,9 +98,9 @@ def main(argv:list=None, # arguments (default: `sys.argv[1:]`)
             df = diagnose(a.path, plot_dir=a.plot_dir)
             with pd.option_context('display.width', 200, 'display.max_colwidth', 90): print(df.to_string(index=False))
         elif a.command == 'report':
-            from htsr_overtrain.reproduction import write_report
-            if not (Path(a.out)/'results.csv').exists():
-                raise ValueError(f"{a.out} holds no results.csv: give the folder that `htsr-overtrain run --out` wrote")
-            print(write_report(a.out))
+            from htsr_overtrain.reproduction import write_report, write_reproduction
+            if (Path(a.out)/'results.csv').exists(): print(write_report(a.out))
+            elif Path(a.out).is_dir(): print(write_reproduction(a.out))
+            else: raise ValueError(f"{a.out} is not a results folder: give the folder that `htsr-overtrain run --out` wrote")
     except (ValueError, OSError) as e:
         sys.exit(f"htsr-overtrain: error: {e}")
