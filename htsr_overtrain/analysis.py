@@ -6,7 +6,7 @@
 __all__ = ['COLUMNS', 'EXTRAS', 'MIN_EVALS', 'verdict', 'esd', 'bounded_fit', 'model_from_weights', 'analyze', 'load_model',
            'diagnose']
 
-# %% ../nbs/04_analysis.ipynb #c248a04f
+# %% ../nbs/04_analysis.ipynb #66bf9711
 import contextlib, io, logging, warnings
 import numpy as np, pandas as pd
 from threadpoolctl import threadpool_limits
@@ -16,14 +16,14 @@ logging.getLogger('weightwatcher').setLevel(logging.ERROR)   # no note about tor
 with contextlib.redirect_stdout(io.StringIO()): import weightwatcher as ww
 import powerlaw
 
-# %% ../nbs/04_analysis.ipynb #fcffa2a8
+# %% ../nbs/04_analysis.ipynb #6c6f823b
 def verdict(alpha:float, # a fitted power-law exponent (weightwatcher reports -1 for a failed fit)
            ) -> str:
     "'over-trained' below 2, 'under-trained' above 6, 'well-trained' between, 'fit failed' for no valid fit."
     if alpha is None or not np.isfinite(alpha) or alpha <= 1: return 'fit failed'
     return 'over-trained' if alpha < 2 else 'under-trained' if alpha > 6 else 'well-trained'
 
-# %% ../nbs/04_analysis.ipynb #cb30319c
+# %% ../nbs/04_analysis.ipynb #f7aa0f4e
 def esd(W, # a weight matrix (a Dense kernel)
        ) -> np.ndarray:
     "Eigenvalues of `W^T W` (squared singular values of `W`), ascending, as weightwatcher computes them."
@@ -39,7 +39,7 @@ def bounded_fit(evals, # eigenvalues of one layer
         f = powerlaw.Fit(evals, xmax=float(evals.max()), verbose=False)
     return dict(alpha=float(f.alpha), xmin=float(f.xmin), D=float(f.D))
 
-# %% ../nbs/04_analysis.ipynb #f2969a7b
+# %% ../nbs/04_analysis.ipynb #80653c6b
 COLUMNS = ['layer_id', 'name', 'M', 'N', 'num_evals', 'alpha', 'alpha_weighted', 'D', 'xmin', 'xmax',
            'num_pl_spikes', 'verdict', 'ww_warning', 'alpha_bounded', 'xmin_bounded']
 EXTRAS = ['detX_num', 'detX_val', 'ERG_gap', 'rand_distance', 'max_rand_eval', 'num_traps']
@@ -67,7 +67,7 @@ def analyze(model, # a Keras model, or the MLP's weights as a list of arrays
     df['xmin_bounded'] = [b['xmin'] for b in bounded]
     return df[COLUMNS + ([c for c in EXTRAS if c in df] if extras else [])]
 
-# %% ../nbs/04_analysis.ipynb #11f8bca0
+# %% ../nbs/04_analysis.ipynb #b0ac29d3
 MIN_EVALS = 50
 
 def load_model(path, # a saved Keras model (`.keras`, or legacy `.h5`)

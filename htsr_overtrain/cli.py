@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['main']
 
-# %% ../nbs/08_cli.ipynb #31503f5f
+# %% ../nbs/08_cli.ipynb #59efeb25
 import argparse, sys
 from pathlib import Path
 from .seeding import set_threads
 
-# %% ../nbs/08_cli.ipynb #85f23019
+# %% ../nbs/08_cli.ipynb #634fa0e1
 def _positive_int(s):
     try: v = int(s)
     except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a whole number") from None
@@ -80,7 +80,7 @@ def _run(a):
     report = write_report(a.out)
     if not a.quiet: print(f"{len(df)} runs in {a.out}/results.csv; figures in {a.out}/figures; report {report}")
 
-# %% ../nbs/08_cli.ipynb #6a698a5f
+# %% ../nbs/08_cli.ipynb #a92f4d7a
 def main(argv:list=None, # arguments (default: `sys.argv[1:]`)
         ):
     "Entry point of the `htsr-overtrain` command."

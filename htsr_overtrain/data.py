@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['DATASETS', 'FILES', 'SHA256', 'DataError', 'check_dataset', 'read_idx', 'load_dataset', 'validation_split']
 
-# %% ../nbs/00_data.ipynb #14d7cd06
+# %% ../nbs/00_data.ipynb #fb75ae9d
 import gzip, hashlib, math, os, zlib
 from pathlib import Path
 import numpy as np
 
-# %% ../nbs/00_data.ipynb #8fd50b5b
+# %% ../nbs/00_data.ipynb #fed596d1
 DATASETS = {'mnist': 'mnist', 'fashion_mnist': 'fashion-mnist'}  # dataset name -> folder name
 FILES = {'train_images': 'train-images-idx3-ubyte.gz', 'train_labels': 'train-labels-idx1-ubyte.gz',
          'test_images': 't10k-images-idx3-ubyte.gz', 'test_labels': 't10k-labels-idx1-ubyte.gz'}
@@ -29,7 +29,7 @@ SHA256 = {  # sha256 of each array's bytes (uint8, after the IDX header)
 class DataError(ValueError):
     "A data file that is missing, unreadable or not the data set it claims to be."
 
-# %% ../nbs/00_data.ipynb #ae82dfee
+# %% ../nbs/00_data.ipynb #599bd83f
 def check_dataset(name:str, # a dataset name such as 'mnist'
                  ) -> str:
     "Return `name` if it is a known dataset, else raise a `ValueError` listing the choices."
@@ -38,7 +38,7 @@ def check_dataset(name:str, # a dataset name such as 'mnist'
         raise ValueError(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}")
     return key
 
-# %% ../nbs/00_data.ipynb #076d98ff
+# %% ../nbs/00_data.ipynb #95f6fc8a
 def read_idx(path, # an IDX file, gzip-compressed or raw
             ) -> np.ndarray:
     "Read an IDX file into a uint8 array of the shape its header declares."
@@ -59,7 +59,7 @@ def read_idx(path, # an IDX file, gzip-compressed or raw
                         f"found {len(raw)-start} bytes of data: {fix}")
     return np.frombuffer(raw, np.uint8, offset=start).reshape(shape)
 
-# %% ../nbs/00_data.ipynb #cb72fcb3
+# %% ../nbs/00_data.ipynb #ad12fd01
 def _verify(arr, name, part, source):
     "Raise `DataError` unless `arr` has the known sha256 of `name`'s `part`."
     if hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest() != SHA256[name][part]:
@@ -88,7 +88,7 @@ def _from_keras(name):
 
 _CACHE = {}
 
-# %% ../nbs/00_data.ipynb #2e53be3a
+# %% ../nbs/00_data.ipynb #bf81763f
 def load_dataset(name:str='mnist', # 'mnist' or 'fashion_mnist'
                  data_dir=None, # folder holding the four IDX files, or their dataset folders; default `$HTSR_DATA_DIR`, then Keras
                  scale:bool=False, # return float32 images divided by 255 instead of uint8
@@ -110,7 +110,7 @@ def load_dataset(name:str='mnist', # 'mnist' or 'fashion_mnist'
     if scale: xtr, xte = xtr.astype(np.float32)/255.0, xte.astype(np.float32)/255.0
     return (xtr, a['train_labels']), (xte, a['test_labels'])
 
-# %% ../nbs/00_data.ipynb #faaa10c4
+# %% ../nbs/00_data.ipynb #ab628c43
 def validation_split(x, # images
                      y, # labels
                      split:float=0.1, # fraction held out at the end, as `model.fit(validation_split=...)`

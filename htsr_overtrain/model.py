@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['build_mlp3', 'dense_ids', 'parse_trainable', 'set_trainable']
 
-# %% ../nbs/02_model.ipynb #691a8632
+# %% ../nbs/02_model.ipynb #8b4b4548
 from .seeding import keras
 import numpy as np
 
-# %% ../nbs/02_model.ipynb #b2bd9300
+# %% ../nbs/02_model.ipynb #d097fb34
 def build_mlp3(trainable=(1,), # weightwatcher layer ids that train, or 'all'
                init_seed:int=1, # seed of the one GlorotNormal initializer for every kernel
               ) -> keras.Model:
@@ -24,7 +24,7 @@ def build_mlp3(trainable=(1,), # weightwatcher layer ids that train, or 'all'
     set_trainable(model, trainable)
     return model
 
-# %% ../nbs/02_model.ipynb #4adef493
+# %% ../nbs/02_model.ipynb #67547b63
 def dense_ids(model:keras.Model, # a Keras model
              ) -> list:
     "weightwatcher layer ids (indices into `model.layers`) of the layers that have a kernel."

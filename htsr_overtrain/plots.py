@@ -6,7 +6,7 @@
 __all__ = ['summarize', 'plot_alpha_vs_accuracy', 'plot_metric', 'plot_histories', 'plot_alpha_trajectories', 'plot_esd',
            'plot_all_esds', 'plot_sweep']
 
-# %% ../nbs/06_plots.ipynb #b8ff89ce
+# %% ../nbs/06_plots.ipynb #5ef30ba8
 from pathlib import Path
 import numpy as np, pandas as pd
 import matplotlib
@@ -15,7 +15,7 @@ import seaborn as sns
 from .analysis import esd
 from .sweep import load_weights, load_results
 
-# %% ../nbs/06_plots.ipynb #88709ee2
+# %% ../nbs/06_plots.ipynb #bfcc5fbe
 def summarize(df:pd.DataFrame, # results, one row per run
               by:str='batch_size', # the swept field to group on
              ) -> pd.DataFrame:
@@ -33,7 +33,7 @@ def _save(fig, path):
     for ext in ('png', 'svg'): fig.savefig(path.with_suffix('.' + ext), dpi=150, bbox_inches='tight')
     return fig
 
-# %% ../nbs/06_plots.ipynb #0231b69e
+# %% ../nbs/06_plots.ipynb #187bba11
 def plot_alpha_vs_accuracy(df:pd.DataFrame, # results, one row per run
                            by:str='batch_size', # the swept field that labels the points
                            alpha:str='alpha', # which alpha column to plot

@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['reset_random_seeds', 'set_threads']
 
-# %% ../nbs/01_seeding.ipynb #ecfe48a5
+# %% ../nbs/01_seeding.ipynb #828528c6
 import os, random
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 import numpy as np
 import tensorflow as tf
 import keras
 
-# %% ../nbs/01_seeding.ipynb #a843f1bd
+# %% ../nbs/01_seeding.ipynb #1d0ee15d
 def reset_random_seeds(seed:int=42, # the one seed for Python, NumPy, TensorFlow and Keras
                       ) -> None:
     "Seed every random number generator and turn on deterministic ops, as the original notebook did."
@@ -24,7 +24,7 @@ def reset_random_seeds(seed:int=42, # the one seed for Python, NumPy, TensorFlow
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 
-# %% ../nbs/01_seeding.ipynb #dca6b4cd
+# %% ../nbs/01_seeding.ipynb #d2c198a3
 def set_threads(n:int=1, # threads for TensorFlow's intra-op pool (inter-op gets one)
                ) -> bool:
     "Size TensorFlow's thread pools; return False when TensorFlow was already initialised."

@@ -7,7 +7,7 @@ __all__ = ['FORMAT', 'RESULT_COLUMNS', 'BATCH_SIZES', 'SETOL_SEEDS', 'PRESETS', 
            'load_weights', 'load_results', 'prepare_out', 'sweep_configs', 'run_sweep', 'Preset', 'get_preset',
            'local_executor']
 
-# %% ../nbs/05_sweep.ipynb #31e65495
+# %% ../nbs/05_sweep.ipynb #1ac6e92d
 import itertools, json, os, tempfile, hashlib, math
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,7 +17,7 @@ from .training import RunConfig, train, prepare_data, evaluate
 from .analysis import analyze
 from .seeding import set_threads
 
-# %% ../nbs/05_sweep.ipynb #202eacfc
+# %% ../nbs/05_sweep.ipynb #3867fe0f
 FORMAT = 1  # version of the results-folder layout
 RESULT_COLUMNS = ['run_id', 'dataset', 'batch_size', 'learning_rate', 'optimizer', 'seed', 'trainable', 'engine',
                   'epochs', 'best_epoch', 'status', 'train_accuracy', 'train_loss', 'val_accuracy', 'val_loss',
@@ -46,7 +46,7 @@ def atomic_write(path, # file to write
     finally:
         if os.path.exists(tmp): os.remove(tmp)
 
-# %% ../nbs/05_sweep.ipynb #3f3521b8
+# %% ../nbs/05_sweep.ipynb #209732e6
 _ROW_KEYS = ['alpha', 'alpha_weighted', 'D', 'xmin', 'xmax', 'num_pl_spikes', 'num_evals', 'verdict', 'alpha_bounded',
              'detX_num', 'detX_val', 'ERG_gap', 'rand_distance', 'max_rand_eval', 'num_traps']
 
@@ -85,7 +85,7 @@ def run_one(cfg:RunConfig, # the run's configuration
     row = {k: (None if isinstance(v, float) and math.isnan(v) else v.item() if hasattr(v, 'item') else v) for k, v in row.items()}
     return dict(row=row, history=res['history'], analysis=a, weights=res['weights'])
 
-# %% ../nbs/05_sweep.ipynb #4d5bc909
+# %% ../nbs/05_sweep.ipynb #b5a61f17
 def save_run(out, # the sweep's output folder
              cfg:RunConfig, # the run's configuration
              res:dict, # what `run_one` returned
@@ -116,7 +116,7 @@ def load_results(out, # a sweep's output folder
     cols = RESULT_COLUMNS + [c for c in df.columns if c not in RESULT_COLUMNS]
     return df.reindex(columns=cols).sort_values(['dataset', 'learning_rate', 'seed', 'batch_size']).reset_index(drop=True)
 
-# %% ../nbs/05_sweep.ipynb #429c7760
+# %% ../nbs/05_sweep.ipynb #4c618a11
 def prepare_out(out, # the sweep's output folder
                 base:dict, # the base configuration, as stored in `sweep.json`
                ) -> Path:
@@ -145,7 +145,7 @@ def prepare_out(out, # the sweep's output folder
     for t in out.glob('runs/*/.*.tmp'): t.unlink()          # left by a run that was killed mid-write
     return out
 
-# %% ../nbs/05_sweep.ipynb #45bb8764
+# %% ../nbs/05_sweep.ipynb #3ceff78e
 def sweep_configs(base:RunConfig, # the configuration every run shares
                   grid:dict, # field name -> list of values, e.g. {'batch_size': [1, 2, 4]}
                  ) -> list:
@@ -199,7 +199,7 @@ def run_sweep(base:RunConfig=None, # shared configuration (default: the blog's p
     ids = {run_id(c) for c in cfgs}
     return res[res['run_id'].isin(ids)].reset_index(drop=True)
 
-# %% ../nbs/05_sweep.ipynb #78d74f7d
+# %% ../nbs/05_sweep.ipynb #53a2236d
 @dataclass
 class Preset:
     "A named sweep: a base configuration and the grid of values to run it over."
@@ -234,7 +234,7 @@ def get_preset(name:str, # a preset name
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
     return PRESETS[name]
 
-# %% ../nbs/05_sweep.ipynb #60873d3e
+# %% ../nbs/05_sweep.ipynb #4b2ed28a
 def _worker_init():
     os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
     from htsr_overtrain.seeding import set_threads

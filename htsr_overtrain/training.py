@@ -6,7 +6,7 @@
 __all__ = ['ENGINES', 'OPTIMIZERS', 'RunConfig', 'prepare_data', 'logits', 'evaluate', 'EarlyStop', 'fit_keras', 'fit_fast',
            'initial_weights', 'train']
 
-# %% ../nbs/03_training.ipynb #26bcc1b6
+# %% ../nbs/03_training.ipynb #b2180eb5
 import math, time
 from dataclasses import dataclass, asdict, fields
 import numpy as np, pandas as pd
@@ -14,7 +14,7 @@ from .seeding import tf, keras, reset_random_seeds
 from .data import load_dataset, validation_split, check_dataset
 from .model import build_mlp3, parse_trainable
 
-# %% ../nbs/03_training.ipynb #53b72349
+# %% ../nbs/03_training.ipynb #a75509be
 ENGINES = ('fast', 'keras')
 OPTIMIZERS = ('sgd', 'adam')
 
@@ -59,7 +59,7 @@ class RunConfig:
         "The config as plain JSON-ready data."
         d = asdict(self); d['trainable'] = list(self.trainable); return d
 
-# %% ../nbs/03_training.ipynb #9eb75041
+# %% ../nbs/03_training.ipynb #9de9f129
 def prepare_data(cfg:RunConfig, # the run's configuration
                  data_dir=None, # folder of IDX files; default `$HTSR_DATA_DIR`, then Keras' download
                 ) -> dict:
@@ -74,7 +74,7 @@ def prepare_data(cfg:RunConfig, # the run's configuration
     return dict(x_train=f(xtr), y_train=ytr.astype(np.int32), x_val=f(xv), y_val=yv.astype(np.int32),
                 x_test=f(xt), y_test=yt.astype(np.int32))
 
-# %% ../nbs/03_training.ipynb #52636856
+# %% ../nbs/03_training.ipynb #e61cf69c
 def logits(weights:list, # [W1, b1, W2, b2, W3, b3] as arrays or tensors
            x, # images, shape (n, 784)
            start:int=0, # index of the first Dense layer to apply (0 = from the pixels)
@@ -97,7 +97,7 @@ def evaluate(weights:list, # [W1, b1, W2, b2, W3, b3]
     acc = np.mean(np.argmax(z.numpy(), 1) == np.asarray(y))
     return float(loss), float(acc)
 
-# %% ../nbs/03_training.ipynb #5d47a275
+# %% ../nbs/03_training.ipynb #42ba823f
 class EarlyStop:
     "Keras 3's `EarlyStopping(monitor='loss', restore_best_weights=True)` rule, for any training loop."
     def __init__(self, min_delta:float=1e-3, # smallest decrease of the loss that counts as an improvement
@@ -118,7 +118,7 @@ class EarlyStop:
             return False
         return self.wait >= self.patience and epoch > 0
 
-# %% ../nbs/03_training.ipynb #2e644f27
+# %% ../nbs/03_training.ipynb #7bb259a5
 def _optimizer(name, lr):
     return keras.optimizers.SGD(learning_rate=lr) if name == 'sgd' else keras.optimizers.Adam(learning_rate=lr)
 
@@ -155,7 +155,7 @@ def fit_keras(weights:list, # initial [W1, b1, W2, b2, W3, b3]
               validation_data=val, callbacks=[es, keras.callbacks.TerminateOnNaN(), hook])
     return model.get_weights(), pd.DataFrame(hook.rows), es.best_epoch
 
-# %% ../nbs/03_training.ipynb #a06f647b
+# %% ../nbs/03_training.ipynb #69f5e2a9
 class _FastTrainer:
     "Variables and compiled epoch functions of one fast-engine training run."
     def __init__(self, weights, trainable, batch_size, learning_rate, optimizer):
@@ -212,7 +212,7 @@ class _FastTrainer:
 
     def weights(self): return [v.numpy() for v in self.vars]
 
-# %% ../nbs/03_training.ipynb #86c9c52a
+# %% ../nbs/03_training.ipynb #7b005080
 def fit_fast(weights:list, # initial [W1, b1, W2, b2, W3, b3]
              trainable:tuple, # weightwatcher layer ids that train
              x, y, # training images (n, 784) and labels
@@ -229,13 +229,9 @@ def fit_fast(weights:list, # initial [W1, b1, W2, b2, W3, b3]
             ) -> tuple:
     "Train with compiled epochs and Keras' early-stopping rule; return `(weights, history, best_epoch)`."
     ft = _FastTrainer([np.asarray(w, np.float32) for w in weights], trainable, batch_size, learning_rate, optimizer)
-    start = ft.start
-    xs = x
-    if start > 0:   # frozen layers in front: evaluate them once for the whole data set
-        h = tf.constant(x)
-        for i in range(start): h = tf.nn.relu(tf.matmul(h, ft.vars[2*i]) + ft.vars[2*i+1])
-        xs = h
-    xs, ys = tf.constant(xs), tf.constant(y, tf.int32)
+    xs, ys = tf.constant(x), tf.constant(y, tf.int32)
+    for i in range(ft.start):   # frozen layers in front of the first trainable one: once for the whole data set
+        xs = tf.nn.relu(tf.matmul(xs, ft.vars[2*i]) + ft.vars[2*i+1])
     rng, es, rows, t0 = np.random.default_rng(seed), EarlyStop(min_delta, patience), [], time.perf_counter()
     for epoch in range(epochs):
         order = rng.permutation(len(y)) if shuffle else np.arange(len(y))
@@ -251,7 +247,7 @@ def fit_fast(weights:list, # initial [W1, b1, W2, b2, W3, b3]
     best = es.best_weights if es.best_weights is not None else ft.weights()
     return best, pd.DataFrame(rows), es.best_epoch
 
-# %% ../nbs/03_training.ipynb #18d8f4e3
+# %% ../nbs/03_training.ipynb #b992e1e7
 def initial_weights(cfg:RunConfig, # the run's configuration
                    ) -> list:
     "The seeded initial weights every run of `cfg`'s sweep starts from."

@@ -152,3 +152,16 @@ def test_diagnose_a_saved_model(tiny, tmp_path):
 ])
 def test_diagnose_bad_files(tmp_path, make, words):
     one_line_error(cli('diagnose', make(tmp_path)), *words)
+
+
+def test_folder_from_an_incompatible_version_is_refused(tmp_path):
+    out = tmp_path/'old'; out.mkdir()
+    (out/'sweep.json').write_text(json.dumps({'format': 0, 'base': {}}))
+    (out/'results.csv').write_text('old,results\n1,2\n')
+    one_line_error(cli('run', *TINY, '--out', out), 'incompatible version', 'another --out')
+    assert (out/'results.csv').read_text() == 'old,results\n1,2\n'
+
+
+def test_empty_data_folder_is_one_line(tmp_path):
+    empty = tmp_path/'empty'; empty.mkdir()
+    one_line_error(cli('run', *TINY, '--data-dir', empty, '--out', tmp_path/'o'), 'train-images-idx3-ubyte.gz', 'does not exist')
