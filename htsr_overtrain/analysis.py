@@ -6,7 +6,7 @@
 __all__ = ['COLUMNS', 'EXTRAS', 'MIN_EVALS', 'verdict', 'esd', 'bounded_fit', 'model_from_weights', 'analyze', 'load_model',
            'diagnose']
 
-# %% ../nbs/04_analysis.ipynb #66bf9711
+# %% ../nbs/04_analysis.ipynb #60bfa9f4
 import contextlib, io, logging, warnings
 import numpy as np, pandas as pd
 from threadpoolctl import threadpool_limits
@@ -16,14 +16,14 @@ logging.getLogger('weightwatcher').setLevel(logging.ERROR)   # no note about tor
 with contextlib.redirect_stdout(io.StringIO()): import weightwatcher as ww
 import powerlaw
 
-# %% ../nbs/04_analysis.ipynb #6c6f823b
+# %% ../nbs/04_analysis.ipynb #1f704301
 def verdict(alpha:float, # a fitted power-law exponent (weightwatcher reports -1 for a failed fit)
            ) -> str:
     "'over-trained' below 2, 'under-trained' above 6, 'well-trained' between, 'fit failed' for no valid fit."
     if alpha is None or not np.isfinite(alpha) or alpha <= 1: return 'fit failed'
     return 'over-trained' if alpha < 2 else 'under-trained' if alpha > 6 else 'well-trained'
 
-# %% ../nbs/04_analysis.ipynb #f7aa0f4e
+# %% ../nbs/04_analysis.ipynb #1df1c063
 def esd(W, # a weight matrix (a Dense kernel)
        ) -> np.ndarray:
     "Eigenvalues of `W^T W` (squared singular values of `W`), ascending, as weightwatcher computes them."
@@ -39,7 +39,7 @@ def bounded_fit(evals, # eigenvalues of one layer
         f = powerlaw.Fit(evals, xmax=float(evals.max()), verbose=False)
     return dict(alpha=float(f.alpha), xmin=float(f.xmin), D=float(f.D))
 
-# %% ../nbs/04_analysis.ipynb #80653c6b
+# %% ../nbs/04_analysis.ipynb #ea4588f1
 COLUMNS = ['layer_id', 'name', 'M', 'N', 'num_evals', 'alpha', 'alpha_weighted', 'D', 'xmin', 'xmax',
            'num_pl_spikes', 'verdict', 'ww_warning', 'alpha_bounded', 'xmin_bounded']
 EXTRAS = ['detX_num', 'detX_val', 'ERG_gap', 'rand_distance', 'max_rand_eval', 'num_traps']
@@ -52,6 +52,7 @@ def model_from_weights(weights:list, # [W1, b1, W2, b2, W3, b3] of the MLP
 def analyze(model, # a Keras model, or the MLP's weights as a list of arrays
             layers=(1,), # weightwatcher layer ids to analyse, or None for every layer
             extras:bool=False, # also compute SETOL's ERG / TRACE-LOG (`detX`) and correlation-trap (`randomize`) metrics
+            bounded:bool=True, # also fit the 2022 notebook's bounded power law (the slower of the two fits)
            ) -> pd.DataFrame:
     "weightwatcher's power-law fit of each layer, both alpha estimators and the verdict, one row per layer."
     if isinstance(model, (list, tuple)): model = model_from_weights(model)
@@ -62,12 +63,13 @@ def analyze(model, # a Keras model, or the MLP's weights as a list of arrays
         df = ww.WeightWatcher(model=model).analyze(detX=extras, randomize=extras, **kw)
     df = df.rename(columns={'warning': 'ww_warning'}).reset_index(drop=True)
     df['verdict'] = [verdict(a) for a in df['alpha']]
-    bounded = [bounded_fit(esd(model.layers[int(i)].get_weights()[0])) for i in df['layer_id']]
-    df['alpha_bounded'] = [b['alpha'] for b in bounded]
-    df['xmin_bounded'] = [b['xmin'] for b in bounded]
+    fits = [bounded_fit(esd(model.layers[int(i)].get_weights()[0])) if bounded else dict(alpha=np.nan, xmin=np.nan)
+            for i in df['layer_id']]
+    df['alpha_bounded'] = [b['alpha'] for b in fits]
+    df['xmin_bounded'] = [b['xmin'] for b in fits]
     return df[COLUMNS + ([c for c in EXTRAS if c in df] if extras else [])]
 
-# %% ../nbs/04_analysis.ipynb #b0ac29d3
+# %% ../nbs/04_analysis.ipynb #23fbe84d
 MIN_EVALS = 50
 
 def load_model(path, # a saved Keras model (`.keras`, or legacy `.h5`)

@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['PUBLISHED', 'md_table', 'findings', 'swept_field', 'claims', 'compare', 'write_reproduction', 'write_report']
 
-# %% ../nbs/07_reproduction.ipynb #8991122b
+# %% ../nbs/07_reproduction.ipynb #7beefb20
 from pathlib import Path
 import numpy as np, pandas as pd
 from .sweep import load_results
 from .plots import summarize, plot_sweep, plot_alpha_vs_accuracy
 
-# %% ../nbs/07_reproduction.ipynb #3bb7e27e
+# %% ../nbs/07_reproduction.ipynb #7a14b6a7
 PUBLISHED = {  # preset name -> the published table it is compared with
     'blog-notebook': pd.DataFrame(dict(  # the blog's notebook: Fashion-MNIST, all layers (read off its plots, +-0.005)
         batch_size=[1, 2, 4, 8, 16, 32], alpha=[1.62, 1.78, 1.89, 2.20, 2.41, 2.82],
@@ -31,7 +31,7 @@ PUBLISHED = {  # preset name -> the published table it is compared with
         test_accuracy=1 - np.array([0.0208, 0.0194, 0.0187, 0.0181, 0.0162, 0.0177]))),
 }
 
-# %% ../nbs/07_reproduction.ipynb #fda2f918
+# %% ../nbs/07_reproduction.ipynb #b522fa7d
 def md_table(df:pd.DataFrame, # the table
             ) -> str:
     "`df` as a Markdown table (numbers as they print)."
