@@ -25,10 +25,16 @@ def clean(nb):
             outs.append(o)
         c.outputs = outs
 
+class SkipNoEval(ExecutePreprocessor):
+    "Execute like nbdev_test: cells marked `#| eval: false` are not run."
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == 'code' and re.search(r'^#\|\s*eval:\s*false', cell.source, re.M): return cell, resources
+        return super().preprocess_cell(cell, resources, index)
+
 paths = [Path(p) for p in sys.argv[1:]] or sorted((root/'nbs').glob('*.ipynb'))
 for p in paths:
     nb = nbformat.read(p, as_version=4)
-    ExecutePreprocessor(timeout=1800, kernel_name='python3').preprocess(nb, {'metadata': {'path': str(p.parent)}})
+    SkipNoEval(timeout=1800, kernel_name='python3').preprocess(nb, {'metadata': {'path': str(p.parent)}})
     clean(nb)
     nbformat.write(nb, p)
     print(f"executed {p}")
