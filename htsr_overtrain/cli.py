@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['main']
 
-# %% ../nbs/08_cli.ipynb #59efeb25
+# %% ../nbs/08_cli.ipynb #f66d1af6
 import argparse, sys
 from pathlib import Path
 from .seeding import set_threads
 
-# %% ../nbs/08_cli.ipynb #634fa0e1
+# %% ../nbs/08_cli.ipynb #33fc9933
 def _positive_int(s):
     try: v = int(s)
     except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a whole number") from None
@@ -55,15 +55,15 @@ def _parser():
     rep.add_argument('out', nargs='?', default='results', help='a results folder, or a folder of preset results folders (default: results/)')
     return p
 
-_FIELDS = dict(dataset='dataset', trainable='trainable', seed='seed', learning_rate='learning_rate', optimizer='optimizer',
-               min_delta='min_delta', patience='patience', max_epochs='max_epochs', limit_train='limit_train', engine='engine')
+_FIELDS = ('dataset', 'trainable', 'seed', 'learning_rate', 'optimizer', 'min_delta', 'patience', 'max_epochs',
+           'limit_train', 'engine')   # options that override the preset's base configuration
 
 def _run(a):
     from dataclasses import replace
     from htsr_overtrain.sweep import run_sweep, get_preset, local_executor
     from htsr_overtrain.reproduction import write_report
     preset = get_preset(a.preset)
-    given = {f: getattr(a, k) for k, f in _FIELDS.items() if getattr(a, k) is not None}
+    given = {f: getattr(a, f) for f in _FIELDS if getattr(a, f) is not None}
     grid = {k: v for k, v in preset.grid.items() if k not in given}
     if a.batch_sizes: grid['batch_size'] = sorted(set(a.batch_sizes))
     base = replace(preset.base, **given)
@@ -80,7 +80,7 @@ def _run(a):
     report = write_report(a.out)
     if not a.quiet: print(f"{len(df)} runs in {a.out}/results.csv; figures in {a.out}/figures; report {report}")
 
-# %% ../nbs/08_cli.ipynb #a92f4d7a
+# %% ../nbs/08_cli.ipynb #102fb5da
 def main(argv:list=None, # arguments (default: `sys.argv[1:]`)
         ):
     "Entry point of the `htsr-overtrain` command."
