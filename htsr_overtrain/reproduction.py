@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['PUBLISHED', 'md_table', 'findings', 'swept_field', 'claims', 'compare', 'write_reproduction', 'write_report']
 
-# %% ../nbs/07_reproduction.ipynb #7beefb20
+# %% ../nbs/07_reproduction.ipynb #6e85b124
 from pathlib import Path
 import numpy as np, pandas as pd
 from .sweep import load_results
 from .plots import summarize, plot_sweep, plot_alpha_vs_accuracy
 
-# %% ../nbs/07_reproduction.ipynb #7a14b6a7
+# %% ../nbs/07_reproduction.ipynb #7b6f6de9
 PUBLISHED = {  # preset name -> the published table it is compared with
     'blog-notebook': pd.DataFrame(dict(  # the blog's notebook: Fashion-MNIST, all layers (read off its plots, +-0.005)
         batch_size=[1, 2, 4, 8, 16, 32], alpha=[1.62, 1.78, 1.89, 2.20, 2.41, 2.82],
@@ -31,7 +31,7 @@ PUBLISHED = {  # preset name -> the published table it is compared with
         test_accuracy=1 - np.array([0.0208, 0.0194, 0.0187, 0.0181, 0.0162, 0.0177]))),
 }
 
-# %% ../nbs/07_reproduction.ipynb #b522fa7d
+# %% ../nbs/07_reproduction.ipynb #ef09c6bf
 def md_table(df:pd.DataFrame, # the table
             ) -> str:
     "`df` as a Markdown table (numbers as they print)."
@@ -111,7 +111,9 @@ def write_reproduction(root='results', # folder holding one results folder per p
     for name in found:
         write_report(root/name)
         df = load_results(root/name); by = swept_field(df)
-        lines += [f"## {name}", "", PRESETS[name].description + f"; {len(df)} runs.", ""]
+        extras = ' --extras' if 'ERG_gap' in df.columns and df['ERG_gap'].notna().any() else ''
+        lines += [f"## {name}", "", PRESETS[name].description + f"; {len(df)} runs, made by "
+                  f"`htsr-overtrain run --preset {name}{extras} --out {root/name}`.", ""]
         if name in PUBLISHED: lines += ["Ours beside the published numbers:", "", md_table(compare(df, PUBLISHED[name], by).round(4)), ""]
         lines += [md_table(claims(df, by)), "", f"![{name}]({name}/figures/alpha_vs_test_accuracy.png)", ""]
     (root/'REPRODUCTION.md').write_text('\n'.join(lines))

@@ -2,7 +2,8 @@
 
 Markdown cells are copied; code cells are copied as Python blocks unless they are hidden (`#| hide`,
 `#| echo: false`); a code cell with a comment `# README image: PATH` becomes that
-image. Links that start with `../` (relative to nbs/) are made relative to the repository root.
+image. Links are made relative to the repository root: `../x` becomes `x`, and a link to a sibling notebook
+(`07_reproduction.ipynb`) becomes `nbs/07_reproduction.ipynb`.
 `python tools/make_readme.py --check` exits 1 when README.md is out of step.
 """
 import json, re, sys
@@ -23,6 +24,7 @@ def render() -> str:
                 out.append('```python\n' + src + '\n```')
     text = '\n\n'.join(out) + '\n'
     text = re.sub(r'\]\(\.\./', '](', text)
+    text = re.sub(r'\]\(([\w.-]+\.ipynb)\)', r'](nbs/\1)', text)
     return '<!-- Generated from nbs/index.ipynb by tools/make_readme.py: edit the notebook, not this file. -->\n\n' + text
 
 if __name__ == '__main__':
