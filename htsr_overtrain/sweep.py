@@ -62,15 +62,14 @@ def run_one(cfg:RunConfig, # the run's configuration
            ) -> dict:
     "Train and analyse one run; return its `row`, `history`, `analysis` and `weights`."
     set_threads(1)        # one TensorFlow thread per run (no-op once TensorFlow has started)
-    hook = on_epoch
+    hook, data = on_epoch, prepare_data(cfg, data_dir)
     if track:
-        test = prepare_data(cfg, data_dir)
         def hook(epoch, logs, get_weights):
             w = get_weights()
-            logs['test_loss'], logs['test_accuracy'] = evaluate(w, test['x_test'], test['y_test'])
+            logs['test_loss'], logs['test_accuracy'] = evaluate(w, data['x_test'], data['y_test'])
             logs['alpha'] = float(analyze(w, layers=(1,)).loc[0, 'alpha'])
             if on_epoch: on_epoch(epoch, logs, get_weights)
-    res = train(cfg, on_epoch=hook, data_dir=data_dir)
+    res = train(cfg, data, on_epoch=hook)
     if res['metrics']['status'] == 'ok': a = analyze(res['weights'], layers=(1, 2), extras=extras)
     else:   # diverged: weights are not finite, there is no spectrum to fit
         a = pd.DataFrame(dict(layer_id=[1, 2], verdict='not analysed (diverged)'))
