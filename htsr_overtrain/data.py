@@ -78,8 +78,9 @@ def _find_folder(name, data_dir):
     return None
 
 def _from_keras(name):
-    "Download `name` with Keras (needs the network)."
-    from htsr_overtrain.seeding import keras
+    "Download `name` with Keras (needs the network, and imports TensorFlow)."
+    from htsr_overtrain.seeding import tensorflow
+    _, keras = tensorflow()
     try: (xtr, ytr), (xte, yte) = getattr(keras.datasets, name).load_data()
     except Exception as e:
         raise DataError(f"could not download {name} with Keras ({str(e).splitlines()[0][:100]}): set HTSR_DATA_DIR "

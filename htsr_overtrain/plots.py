@@ -87,10 +87,13 @@ def plot_histories(out, # a sweep's output folder
                   ):
     "Training loss and validation accuracy per epoch, one line per run."
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
+    finite = False
     for c, r, h, lab in _histories(out, df):
         a1.plot(h['epoch'], h['loss'], color=c, label=lab); a2.plot(h['epoch'], h['val_accuracy'], color=c)
         a1.axvline(r['best_epoch'], color=c, lw=0.5, ls=':')
-    a1.set_yscale('log'); a1.set_xscale('log'); a2.set_xscale('log')
+        finite |= bool((np.isfinite(h['loss']) & (h['loss'] > 0)).any())
+    if finite: a1.set_yscale('log')                        # a sweep whose runs all diverged has no loss to log-scale
+    a1.set_xscale('log'); a2.set_xscale('log')
     a1.set(xlabel='epoch', ylabel='training loss', title='training loss (dotted: best epoch)')
     a2.set(xlabel='epoch', ylabel='validation accuracy', title='validation accuracy')
     a1.legend(fontsize=7, ncol=2); a1.grid(alpha=0.3); a2.grid(alpha=0.3)
@@ -156,16 +159,17 @@ def plot_all_esds(out, # a sweep's output folder
 def plot_sweep(out, # a sweep's output folder
                by:str='batch_size', # the swept field
               ) -> list:
-    "Draw and save every figure of a sweep into `out/figures/`; return their paths."
+    "Draw and save every figure of a sweep into `out/figures/`; return their paths. Diverged runs appear in the histories only."
     df, f = load_results(out), Path(out)/'figures'
-    figs = dict(alpha_vs_test_accuracy=lambda p: plot_alpha_vs_accuracy(df, by, path=p),
-                alpha_vs_train_accuracy=lambda p: plot_alpha_vs_accuracy(df, by, acc='train_accuracy', path=p),
-                test_accuracy=lambda p: plot_metric(df, 'test_accuracy', by, path=p),
-                alpha=lambda p: plot_metric(df, 'alpha', by, path=p),
-                histories=lambda p: plot_histories(out, df, path=p),
-                esd_layer1=lambda p: plot_all_esds(out, df, path=p))
+    ok = df[df['status'] == 'ok']
+    figs = dict(histories=lambda p: plot_histories(out, df, path=p))
+    if len(ok): figs.update(alpha_vs_test_accuracy=lambda p: plot_alpha_vs_accuracy(ok, by, path=p),
+                            alpha_vs_train_accuracy=lambda p: plot_alpha_vs_accuracy(ok, by, acc='train_accuracy', path=p),
+                            test_accuracy=lambda p: plot_metric(ok, 'test_accuracy', by, path=p),
+                            alpha=lambda p: plot_metric(ok, 'alpha', by, path=p),
+                            esd_layer1=lambda p: plot_all_esds(out, ok, path=p))
     h = pd.read_csv(Path(out)/'runs'/df['run_id'].iloc[0]/'history.csv')
-    if 'alpha' in h: figs['alpha_trajectories'] = lambda p: plot_alpha_trajectories(out, df, path=p)
+    if len(ok) and 'alpha' in h: figs['alpha_trajectories'] = lambda p: plot_alpha_trajectories(out, ok, path=p)
     paths = []
     for name, draw in figs.items():
         plt.close(draw(f/name)); paths.append(f/f'{name}.png')

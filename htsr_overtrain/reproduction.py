@@ -105,7 +105,12 @@ def write_reproduction(root='results', # folder holding one results folder per p
                       ) -> Path:
     "Redraw every preset's report and write `root/REPRODUCTION.md`: our numbers beside the published ones, and the claims."
     from htsr_overtrain.sweep import PRESETS
-    root, lines = Path(root), ["# Every published version of the experiment, re-run", ""]
+    root, lines = Path(root), ["# Every published version of the experiment, re-run", "",
+        "Computed by the fast engine, which gives the same bits on any x86-64 CPU: each command below, run again, "
+        "gives the same `results.csv` but for the wall times (alpha to about 1e-9, since LAPACK's SVD is CPU-specific). Each folder's "
+        "`sweep.json` and `runs/*/provenance.json` name the package and library versions and the CPU. The claims "
+        "are mechanical checks on the means over seeds, not significance tests: see the reproduction notebook for "
+        "per-seed spreads and caveats.", ""]
     found = [n for n in PRESETS if (root/n/'results.csv').exists()]
     if not found: raise ValueError(f"{root} holds no preset results folders ({', '.join(PRESETS)}): run `htsr-overtrain run --preset NAME --out {root}/NAME` first")
     for name in found:
@@ -123,16 +128,23 @@ def write_report(out, # a sweep's output folder
                  by:str=None, # the swept field (inferred from the results when None)
                 ) -> Path:
     "Draw the sweep's figures and write `out/report.md`; return its path."
-    out = Path(out); df = load_results(out)
-    by = by or swept_field(df)
+    out = Path(out); every = load_results(out)
+    df = every[every['status'] == 'ok']                   # diverged runs have no spectrum to fit
+    by = by or swept_field(every)
     plot_sweep(out, by)
+    r0 = every.iloc[0]
+    head = [f"# Over-training sweep: {r0['dataset']}, trainable layers {r0['trainable']}, engine {r0['engine']}", ""]
+    bad = every[every['status'] != 'ok']
+    if len(bad): head += [f"{len(bad)} of {len(every)} runs diverged and are not analysed: "
+                          + '; '.join(f"{by} {r[by]:g} seed {r['seed']} ({r['status']})" for _, r in bad.iterrows()), ""]
+    if not len(df):
+        (out/'report.md').write_text('\n'.join(head + ["![histories](figures/histories.png)", ""]))
+        return out/'report.md'
     f = findings(df, by)
     s = summarize(df, by)
     cols = [by, 'runs', 'epochs', 'best_epoch', 'test_accuracy', 'train_accuracy', 'alpha', 'alpha_bounded', 'alpha_fc2']
     tab = s[[c for c in cols if c in s]].round(4)
-    r0 = df.iloc[0]
-    lines = [f"# Over-training sweep: {r0['dataset']}, trainable layers {r0['trainable']}, engine {r0['engine']}", "",
-             f"{len(df)} runs; alpha is weightwatcher 0.7.7's fit of layer 1 (Dense(300)); alpha_bounded is the "
+    lines = head + [f"{len(df)} runs; alpha is weightwatcher 0.7.7's fit of layer 1 (Dense(300)); alpha_bounded is the "
              "2022 notebook's fit (power law bounded at the largest eigenvalue).", "",
              md_table(tab), "",
              f"- alpha ranges from {f['alpha_min']:.2f} to {f['alpha_max']:.2f}"

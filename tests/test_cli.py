@@ -8,11 +8,11 @@ DATA = Path(os.environ['HTSR_DATA_DIR'])
 TINY = ['--batch-sizes', '16', '32', '--limit-train', '3000', '--max-epochs', '2']
 
 
-def cli(*args, timeout=600):
+def cli(*args, timeout=600, cwd=None):
     "Run `htsr-overtrain ARGS` in a fresh process; return the completed process."
     exe = shutil.which('htsr-overtrain')
     assert exe, 'the htsr-overtrain command is not installed: pip install -e .'
-    return subprocess.run([exe, *map(str, args)], capture_output=True,
+    return subprocess.run([exe, *map(str, args)], capture_output=True, cwd=cwd,
                           text=True, timeout=timeout, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
 
 
@@ -165,3 +165,55 @@ def test_folder_from_an_incompatible_version_is_refused(tmp_path):
 def test_empty_data_folder_is_one_line(tmp_path):
     empty = tmp_path/'empty'; empty.mkdir()
     one_line_error(cli('run', *TINY, '--data-dir', empty, '--out', tmp_path/'o'), 'train-images-idx3-ubyte.gz', 'does not exist')
+
+
+def test_diverged_runs_are_reported_not_fatal(tmp_path):
+    out = tmp_path/'dv'
+    p = cli('run', '--learning-rate', '1e38', '--batch-sizes', '16', '32', '--limit-train', '1000', '--max-epochs', '2',
+            '--workers', '1', '--out', out)
+    assert p.returncode == 0, p.stderr
+    assert 'alpha none (not analysed (diverged))' in p.stdout
+    assert '2 of 2 runs diverged' in (out/'report.md').read_text() and (out/'figures'/'histories.png').exists()
+
+
+def test_mixed_diverged_and_finished_runs_report(tmp_path):
+    code = ("from htsr_overtrain.sweep import run_sweep; from htsr_overtrain.training import RunConfig;"
+            "from htsr_overtrain.reproduction import write_report; import sys;"
+            "run_sweep(RunConfig(limit_train=1000, max_epochs=2), dict(learning_rate=[1e38, 0.01]), sys.argv[1], quiet=True);"
+            "print(write_report(sys.argv[1]))")
+    p = subprocess.run([sys.executable, '-c', code, str(tmp_path/'mix')], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    report = (tmp_path/'mix'/'report.md').read_text()
+    assert '1 of 2 runs diverged' in report and '| 0.01 | 1 |' in report
+    assert (tmp_path/'mix'/'figures'/'alpha_vs_test_accuracy.png').exists()
+
+
+def test_folder_without_sweep_json_is_refused_untouched(tmp_path):
+    mine = tmp_path/'mine'; (mine/'figures').mkdir(parents=True)
+    files = {mine/'report.md': 'my report', mine/'results.csv': 'a,b\n1,2\n', mine/'figures'/'alpha.png': 'png'}
+    for f, t in files.items(): f.write_text(t)
+    one_line_error(cli('run', *TINY, '--out', mine), 'no sweep.json', 'new or empty folder')
+    assert {f: f.read_text() for f in files} == files and sorted(p.name for p in mine.iterdir()) == ['figures', 'report.md', 'results.csv']
+
+
+def test_folder_in_use_by_another_sweep_is_refused(tmp_path):
+    from htsr_overtrain.sweep import lock_out
+    out = tmp_path/'busy'
+    held = lock_out(out)                         # as a sweep running in another process holds it
+    try: one_line_error(cli('run', *TINY, '--out', out), 'being written by another', 'another --out')
+    finally: held.close()
+    assert not (out/'sweep.json').exists()
+
+
+def test_rejected_command_does_not_block_its_correction(tmp_path):
+    out = tmp_path/'fix'
+    one_line_error(cli('run', '--limit-train', '5', '--batch-sizes', '32', '--out', out), 'batch_size 32 is larger')
+    assert not (out/'sweep.json').exists()
+    p = cli('run', '--limit-train', '1000', '--batch-sizes', '32', '--max-epochs', '1', '--out', out, '--quiet')
+    assert p.returncode == 0, p.stderr
+
+
+def test_default_output_is_not_the_committed_archive(tmp_path):
+    p = cli('run', '--batch-sizes', '32', '--limit-train', '1000', '--max-epochs', '1', '--quiet', cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path/'htsr-results'/'blog'/'results.csv').exists() and not (tmp_path/'results').exists()

@@ -22,14 +22,14 @@ def numbers(df):
 def reference(tmp_path_factory):
     "An uninterrupted, serial sweep."
     out = tmp_path_factory.mktemp('ref')/'out'
-    p = sweep(out); _, err = p.communicate(timeout=600)
+    p = sweep(out, '--workers', '1'); _, err = p.communicate(timeout=600)
     assert p.returncode == 0, err
     return out
 
 
 def test_killed_sweep_resumes_to_the_same_results(reference, tmp_path):
     out = tmp_path/'out'
-    p = sweep(out)
+    p = sweep(out, '--workers', '1')
     deadline = time.time() + 300
     while not list(out.glob('runs/*/result.json')) and time.time() < deadline: time.sleep(0.05)
     p.send_signal(signal.SIGKILL); p.wait()
@@ -38,7 +38,7 @@ def test_killed_sweep_resumes_to_the_same_results(reference, tmp_path):
     stamps = {k: v.stat().st_mtime_ns for k, v in done.items()}
     partial = pd.read_csv(out/'results.csv')                   # never half-written
     assert set(partial['run_id']) == set(done) and partial['test_accuracy'].notna().all()
-    p = sweep(out); _, err = p.communicate(timeout=600)
+    p = sweep(out, '--workers', '1'); _, err = p.communicate(timeout=600)
     assert p.returncode == 0, err
     assert {k: v.stat().st_mtime_ns for k, v in done.items()} == stamps    # finished runs not trained again
     pd.testing.assert_frame_equal(numbers(pd.read_csv(out/'results.csv')), numbers(pd.read_csv(reference/'results.csv')))
