@@ -80,7 +80,13 @@ def _run(a):
             with Client(a.scheduler, timeout='30s') as client:
                 df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, a.extras, client.get_executor(), a.track)
         elif workers > 1:
-            with local_executor(workers) as ex: df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, a.extras, ex, a.track)
+            ex = local_executor(workers)
+            try: df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, a.extras, ex, a.track)
+            except BaseException:                          # interrupted or failed: stop the workers' runs now
+                for p in list((getattr(ex, '_processes', None) or {}).values()): p.kill()
+                ex.shutdown(wait=False, cancel_futures=True)
+                raise
+            ex.shutdown()
         else: df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, a.extras, track=a.track)
     except KeyboardInterrupt:
         sys.exit(f"htsr-overtrain: interrupted; finished runs are saved in {a.out}: run the same command to resume")
@@ -110,3 +116,5 @@ def main(argv:list=None, # arguments (default: `sys.argv[1:]`)
             else: raise ValueError(f"{a.out} is not a results folder: give the folder that `htsr-overtrain run --out` wrote")
     except (ValueError, OSError) as e:
         sys.exit(f"htsr-overtrain: error: {e}")
+    except KeyboardInterrupt:                              # e.g. while drawing figures, or importing TensorFlow
+        sys.exit("htsr-overtrain: interrupted")

@@ -217,3 +217,96 @@ def test_default_output_is_not_the_committed_archive(tmp_path):
     p = cli('run', '--batch-sizes', '32', '--limit-train', '1000', '--max-epochs', '1', '--quiet', cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert (tmp_path/'htsr-results'/'blog'/'results.csv').exists() and not (tmp_path/'results').exists()
+
+
+def _truncate(f): f.write_bytes(f.read_bytes()[:len(f.read_bytes()) // 2])
+
+@pytest.mark.parametrize('damage', [
+    lambda d: (d/'result.json').write_text('null'),
+    lambda d: (d/'result.json').write_text('{}'),
+    lambda d: _truncate(d/'result.json'),
+    lambda d: _truncate(d/'weights.npz'),
+    lambda d: (d/'weights.npz').write_bytes(b'garbage' * 100),
+    lambda d: (d/'weights.npz').unlink(),
+    lambda d: (d/'history.csv').write_bytes(b'\x00\xff' * 50),
+], ids=['null', 'empty-dict', 'truncated-json', 'truncated-npz', 'garbage-npz', 'missing-npz', 'garbage-history'])
+def test_damaged_run_is_redone_not_trusted(tiny, tmp_path, damage):
+    out, _ = tiny
+    copy = tmp_path/'copy'; shutil.copytree(out, copy)
+    rid = pd.read_csv(out/'results.csv')['run_id'][1]
+    damage(copy/'runs'/rid)
+    p = cli('run', *TINY, '--out', copy, '--quiet')
+    assert p.returncode == 0, p.stderr
+    assert f'redoing run {rid}' in p.stderr and 'Traceback' not in p.stderr
+    got, want = pd.read_csv(copy/'results.csv'), pd.read_csv(out/'results.csv')
+    pd.testing.assert_frame_equal(got.drop(columns='train_seconds'), want.drop(columns='train_seconds'))
+
+
+def test_killed_worker_is_one_line_and_resumable(tmp_path):
+    import psutil, time
+    out = tmp_path/'kw'
+    args = ['run', '--batch-sizes', '8', '16', '--limit-train', '3000', '--max-epochs', '30', '--workers', '2', '--out', out, '--quiet']
+    exe = shutil.which('htsr-overtrain')
+    p = subprocess.Popen([exe, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline, victim = time.time() + 120, None
+    while time.time() < deadline and victim is None:
+        kids = [c for c in psutil.Process(p.pid).children(recursive=True) if 'spawn_main' in ' '.join(c.cmdline())]
+        busy = [c for c in kids if c.cpu_percent(interval=0.2) > 50]
+        victim = busy[0] if busy else None
+    assert victim is not None, 'no busy worker to kill'
+    victim.kill()                                           # as the OOM killer would
+    _, err = p.communicate(timeout=300)
+    assert p.returncode != 0 and 'Traceback' not in err, err
+    assert 'a worker process died' in err and 'run the same command' in err, err
+    q = cli('run', *args[1:])
+    assert q.returncode == 0, q.stderr
+    assert len(pd.read_csv(out/'results.csv')) == 2
+
+
+def test_workers_exit_when_the_sweep_is_killed(tmp_path):
+    import psutil, signal, time
+    args = ['run', '--batch-sizes', '8', '16', '--limit-train', '3000', '--max-epochs', '30', '--workers', '2',
+            '--out', tmp_path/'orphans', '--quiet']
+    p = subprocess.Popen([shutil.which('htsr-overtrain'), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline, kids = time.time() + 120, []
+    while time.time() < deadline and len(kids) < 2:
+        kids = [c for c in psutil.Process(p.pid).children(recursive=True) if 'spawn_main' in ' '.join(c.cmdline())]
+        time.sleep(0.2)
+    assert len(kids) == 2, kids
+    p.send_signal(signal.SIGKILL); p.wait()
+    deadline = time.time() + 20
+    def running(c):
+        try: return c.status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess: return False
+    while time.time() < deadline and any(running(c) for c in kids): time.sleep(0.2)
+    alive = [c for c in kids if running(c)]
+    for c in alive: c.kill()
+    assert not alive, f'{len(alive)} workers still running 20 s after their sweep was killed'
+
+
+def test_ctrl_c_with_workers_is_one_line_and_stops_them(tmp_path):
+    import psutil, signal, time
+    args = ['run', '--batch-sizes', '8', '16', '--limit-train', '3000', '--max-epochs', '30', '--workers', '2', '--out', tmp_path/'cc']
+    p = subprocess.Popen([shutil.which('htsr-overtrain'), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True)
+    deadline, kids = time.time() + 120, []
+    while time.time() < deadline and not any(c.cpu_percent(interval=0.2) > 50 for c in kids):
+        kids = [c for c in psutil.Process(p.pid).children(recursive=True) if 'spawn_main' in ' '.join(c.cmdline())]
+    os.killpg(p.pid, signal.SIGINT)                          # what Ctrl-C in a terminal sends: the whole group
+    _, err = p.communicate(timeout=60)
+    assert p.returncode != 0 and 'Traceback' not in err, err
+    assert 'interrupted' in err and 'run the same command to resume' in err, err
+    time.sleep(2)
+    alive = [c for c in kids if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+    assert not alive, alive
+    q = cli('run', *args[1:], '--quiet')
+    assert q.returncode == 0, q.stderr
+
+
+def test_tracked_sweep_with_a_diverging_run_finishes(tmp_path):
+    out = tmp_path/'trdv'
+    p = cli('run', '--preset', 'setol-learning-rate', '--seed', '1', '--limit-train', '1000', '--max-epochs', '2',
+            '--track', '--workers', '1', '--out', out, '--quiet', '--learning-rate', '1e38')
+    assert p.returncode == 0, p.stderr
+    df = pd.read_csv(out/'results.csv')
+    assert len(df) == 1 and df['status'][0].startswith('diverged')
