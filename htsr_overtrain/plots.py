@@ -28,9 +28,12 @@ def summarize(df:pd.DataFrame, # results, one row per run
     return s.reset_index()
 
 def _save(fig, path):
+    "Save `fig` as `path`.png and .svg, the same bytes for the same figure (no date, fixed SVG ids)."
     if path is None: return fig
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    for ext in ('png', 'svg'): fig.savefig(path.with_suffix('.' + ext), dpi=150, bbox_inches='tight')
+    with matplotlib.rc_context({'svg.hashsalt': 'htsr_overtrain'}):
+        for ext in ('png', 'svg'): fig.savefig(path.with_suffix('.' + ext), dpi=150, bbox_inches='tight',
+                                              metadata={'Date': None} if ext == 'svg' else None)
     return fig
 
 # %% ../nbs/06_plots.ipynb #187bba11
@@ -158,9 +161,10 @@ def plot_all_esds(out, # a sweep's output folder
 
 def plot_sweep(out, # a sweep's output folder
                by:str='batch_size', # the swept field
+               df:pd.DataFrame=None, # the runs to draw (default: every finished run in `out`)
               ) -> list:
     "Draw and save every figure of a sweep into `out/figures/`; return their paths. Diverged runs appear in the histories only."
-    df, f = load_results(out), Path(out)/'figures'
+    df, f = load_results(out) if df is None else df, Path(out)/'figures'
     ok = df[df['status'] == 'ok']
     figs = dict(histories=lambda p: plot_histories(out, df, path=p))
     if len(ok): figs.update(alpha_vs_test_accuracy=lambda p: plot_alpha_vs_accuracy(ok, by, path=p),

@@ -128,12 +128,20 @@ def write_report(out, # a sweep's output folder
                  by:str=None, # the swept field (inferred from the results when None)
                 ) -> Path:
     "Draw the sweep's figures and write `out/report.md`; return its path."
+    from htsr_overtrain.sweep import check_run
     out = Path(out); every = load_results(out)
+    damaged = {d.name: w for d in sorted(out.glob('runs/*')) if d.is_dir() and (w := check_run(d)) and w != 'unfinished'}
+    every = every[~every['run_id'].isin(damaged)]
+    if not len(every): raise ValueError(f"results folder {out} holds no intact finished runs"
+                                        + (f" ({len(damaged)} damaged)" if damaged else "")
+                                        + f": run `htsr-overtrain run --out {out}` to compute them")
     df = every[every['status'] == 'ok']                   # diverged runs have no spectrum to fit
     by = by or swept_field(every)
-    plot_sweep(out, by)
+    plot_sweep(out, by, every)
     r0 = every.iloc[0]
     head = [f"# Over-training sweep: {r0['dataset']}, trainable layers {r0['trainable']}, engine {r0['engine']}", ""]
+    if damaged: head += [f"Skipped {len(damaged)} damaged runs (`htsr-overtrain run` redoes them): "
+                         + '; '.join(f"{k}: {w}" for k, w in damaged.items()), ""]
     bad = every[every['status'] != 'ok']
     if len(bad): head += [f"{len(bad)} of {len(every)} runs diverged and are not analysed: "
                           + '; '.join(f"{by} {r[by]:g} seed {r['seed']} ({r['status']})" for _, r in bad.iterrows()), ""]

@@ -310,3 +310,35 @@ def test_tracked_sweep_with_a_diverging_run_finishes(tmp_path):
     assert p.returncode == 0, p.stderr
     df = pd.read_csv(out/'results.csv')
     assert len(df) == 1 and df['status'][0].startswith('diverged')
+
+
+def test_report_names_the_damaged_runs_it_skips(tiny, tmp_path):
+    out, _ = tiny
+    copy = tmp_path/'copy'; shutil.copytree(out, copy)
+    rid = pd.read_csv(out/'results.csv')['run_id'][0]
+    (copy/'runs'/rid/'weights.npz').write_bytes(b'not weights')
+    p = cli('report', copy)
+    assert p.returncode == 0, p.stderr
+    text = (copy/'report.md').read_text()
+    assert f'Skipped 1 damaged runs' in text and rid in text and 'weights.npz is missing or damaged' in text
+
+
+def test_report_on_a_folder_without_runs_is_one_line(tiny, tmp_path):
+    out, _ = tiny
+    copy = tmp_path/'copy'; shutil.copytree(out, copy)
+    shutil.rmtree(copy/'runs')                                  # runs/ gone under a results.csv
+    one_line_error(cli('report', copy), 'holds no intact finished runs', 'htsr-overtrain run')
+    p = cli('run', *TINY, '--out', copy, '--quiet')             # and a run recomputes them
+    assert p.returncode == 0, p.stderr
+    pd.testing.assert_frame_equal(pd.read_csv(copy/'results.csv').drop(columns='train_seconds'),
+                                  pd.read_csv(out/'results.csv').drop(columns='train_seconds'))
+
+
+def test_report_redraws_the_same_bytes(tiny, tmp_path):
+    out, _ = tiny
+    copy = tmp_path/'copy'; shutil.copytree(out, copy)
+    snap = lambda: {p.name: p.read_bytes() for p in sorted((copy/'figures').iterdir())} | {'report.md': (copy/'report.md').read_bytes()}
+    assert cli('report', copy).returncode == 0
+    first = snap()
+    assert cli('report', copy).returncode == 0
+    assert snap() == first                                     # a redraw changes no committed file
