@@ -97,7 +97,9 @@ def _run(a):
 def main(argv:list=None, # arguments (default: `sys.argv[1:]`)
         ):
     "Entry point of the `htsr-overtrain` command."
-    a = _parser().parse_args(argv)
+    import os
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')    # if TensorFlow starts (keras engine, diagnose): not even its
+    a = _parser().parse_args(argv)                        # harmless C++ error lines; real failures still raise
     try:
         if a.command == 'run': _run(a)
         elif a.command == 'presets':

@@ -6,13 +6,24 @@
 __all__ = ['tensorflow', 'reset_random_seeds', 'set_threads']
 
 # %% ../nbs/01_seeding.ipynb #828528c6
-import os, random
+import os, random, sys
 import numpy as np
 
-def tensorflow() -> tuple:
-    "`(tensorflow, keras)`, imported on first use with `TF_CPP_MIN_LOG_LEVEL=2`."
+def tensorflow(threads:int=1, # TensorFlow's intra-op threads, when this call starts it (inter-op gets one)
+              ) -> tuple:
+    "`(tensorflow, keras)`, started on first use with `TF_CPP_MIN_LOG_LEVEL=2` and its C++ start-up lines silenced."
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-    import tensorflow as tf, keras
+    if 'tensorflow' in sys.modules:
+        import tensorflow as tf, keras
+        return tf, keras
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)              # TensorFlow's C++ prints oneDNN, cuda and cuInit lines before its logging starts
+    try:
+        import tensorflow as tf, keras
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+        tf.constant(0.0).numpy()  # the first operation looks for GPUs (cuInit): let it happen here
+    finally: os.dup2(saved, 2); os.close(saved); os.close(null)
     return tf, keras
 
 # %% ../nbs/01_seeding.ipynb #1d0ee15d
@@ -31,8 +42,10 @@ def reset_random_seeds(seed:int=42, # the one seed for Python, NumPy, TensorFlow
 # %% ../nbs/01_seeding.ipynb #d2c198a3
 def set_threads(n:int=1, # threads for TensorFlow's intra-op pool (inter-op gets one)
                ) -> bool:
-    "Size TensorFlow's thread pools; return False when TensorFlow was already initialised."
-    tf, _ = tensorflow()
+    "Size TensorFlow's thread pools (starting it if needed); return False when TensorFlow was already running."
+    started = 'tensorflow' in sys.modules
+    tf, _ = tensorflow(n)
+    if not started: return True
     try:
         tf.config.threading.set_intra_op_parallelism_threads(n)
         tf.config.threading.set_inter_op_parallelism_threads(1)

@@ -268,7 +268,12 @@ def _sweep(base, grid, cfgs, out, data_dir, quiet, extras, executor, track):
     else:
         from concurrent.futures import as_completed
         from concurrent.futures.process import BrokenProcessPool
-        futs = {executor.submit(run_one, c, data_dir, extras, None, track): c for c in todo}
+        import signal, threading
+        main = threading.current_thread() is threading.main_thread()
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None   # workers started now inherit it, so
+        try: futs = {executor.submit(run_one, c, data_dir, extras, None, track): c for c in todo}   # a Ctrl-C is
+        finally:                                                                 # this process's alone
+            if main: signal.signal(signal.SIGINT, old)
         try:
             for f in as_completed(futs): finish(futs[f], f.result())
         except BrokenProcessPool:

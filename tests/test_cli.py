@@ -284,14 +284,19 @@ def test_workers_exit_when_the_sweep_is_killed(tmp_path):
     assert not alive, f'{len(alive)} workers still running 20 s after their sweep was killed'
 
 
-def test_ctrl_c_with_workers_is_one_line_and_stops_them(tmp_path):
+@pytest.mark.parametrize('when', ['starting', 'training'])
+def test_ctrl_c_with_workers_is_one_line_and_stops_them(tmp_path, when):
     import psutil, signal, time
     args = ['run', '--batch-sizes', '8', '16', '--limit-train', '3000', '--max-epochs', '30', '--workers', '2', '--out', tmp_path/'cc']
     p = subprocess.Popen([shutil.which('htsr-overtrain'), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, start_new_session=True)
     deadline, kids = time.time() + 120, []
-    while time.time() < deadline and not any(c.cpu_percent(interval=0.2) > 50 for c in kids):
+    def ready():
+        if when == 'starting': return len(kids) == 2           # the workers are still importing the package
+        return any(c.cpu_percent(interval=0.2) > 50 for c in kids)
+    while time.time() < deadline and not ready():
         kids = [c for c in psutil.Process(p.pid).children(recursive=True) if 'spawn_main' in ' '.join(c.cmdline())]
+        time.sleep(0.05)
     os.killpg(p.pid, signal.SIGINT)                          # what Ctrl-C in a terminal sends: the whole group
     _, err = p.communicate(timeout=60)
     assert p.returncode != 0 and 'Traceback' not in err, err
@@ -342,3 +347,19 @@ def test_report_redraws_the_same_bytes(tiny, tmp_path):
     first = snap()
     assert cli('report', copy).returncode == 0
     assert snap() == first                                     # a redraw changes no committed file
+
+
+def test_keras_engine_and_diagnose_print_no_tensorflow_lines(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != 'TF_CPP_MIN_LOG_LEVEL'}      # as a user's shell has it
+    run = lambda *a: subprocess.run([shutil.which('htsr-overtrain'), *map(str, a)], capture_output=True, text=True,
+                                    env=env, timeout=600)
+    out = tmp_path/'k'
+    p = run('run', '--engine', 'keras', '--batch-sizes', '32', '--limit-train', '1000', '--max-epochs', '1', '--out', out, '--quiet')
+    assert p.returncode == 0, p.stderr
+    script = ("import sys; from htsr_overtrain.sweep import load_weights; from htsr_overtrain.analysis import model_from_weights;"
+              "model_from_weights(load_weights(sys.argv[1])).save(sys.argv[2])")
+    subprocess.run([sys.executable, '-c', script, str(next((out/'runs').iterdir())), str(tmp_path/'m.keras')], check=True,
+                   capture_output=True)
+    q = run('diagnose', tmp_path/'m.keras')
+    assert q.returncode == 0 and 'too small' in q.stdout, q.stderr
+    for noise in ('cuInit', 'oneDNN', 'cuda', 'E0000', 'I0000', 'W0000'): assert noise not in p.stderr + q.stderr, (p.stderr, q.stderr)
