@@ -325,10 +325,10 @@ class SparseTrainer:
 
 # %% ../nbs/03a_engines.ipynb #3f589b85
 def evaluate(weights:list, # [W1, b1, W2, b2, W3, b3]
-             x, # images (n, 784), float32 in [0, 1], or their `to_sparse` triple
+             x, # images (n, 784), float32 in [0, 1], or their sparse triple from to_sparse
              y, # integer labels, shape (n,)
             ) -> tuple:
-    "`(loss, accuracy)` of `weights` on `(x, y)`: mean cross-entropy and fraction correct, as Keras' `evaluate` defines them."
+    "`(loss, accuracy)` of `weights` on `(x, y)`: mean cross-entropy and fraction correct, as Keras' `model.evaluate` defines them."
     if len(y) == 0: return float('nan'), float('nan')
     Ws, Bs = _split(weights)
     loss, correct = _score(*(x if isinstance(x, tuple) else to_sparse(x)), np.asarray(y, np.int32), 0, Ws, Bs)
@@ -357,8 +357,8 @@ class EarlyStop:
 
 # %% ../nbs/03a_engines.ipynb #ff656188
 def fit_fast(weights:list, # initial [W1, b1, W2, b2, W3, b3]
-             cfg, # the run's `RunConfig`
-             data:dict, # arrays from `prepare_data` (x_train, y_train, x_val, y_val)
+             cfg, # the run's RunConfig
+             data:dict, # arrays from prepare_data (x_train, y_train, x_val, y_val)
              on_epoch=None, # called as `on_epoch(epoch, logs, get_weights)` after every epoch; may add to `logs`
              shuffle:bool=True, # draw a new order each epoch (else train in the given order)
             ) -> tuple:
@@ -380,8 +380,8 @@ def fit_fast(weights:list, # initial [W1, b1, W2, b2, W3, b3]
 
 # %% ../nbs/03a_engines.ipynb #016a7804
 def fit_keras(weights:list, # initial [W1, b1, W2, b2, W3, b3]
-              cfg, # the run's `RunConfig`
-              data:dict, # arrays from `prepare_data` (x_train, y_train, x_val, y_val)
+              cfg, # the run's RunConfig
+              data:dict, # arrays from prepare_data (x_train, y_train, x_val, y_val)
               on_epoch=None, # called as `on_epoch(epoch, logs, get_weights)` after every epoch; may add to `logs`
               shuffle:bool=True, # let Keras shuffle each epoch (else train in the given order)
              ) -> tuple:

@@ -157,16 +157,8 @@ def load_results(out, # a sweep's output folder
 def prepare_out(out, # the sweep's output folder
                 base:dict, # the base configuration, as stored in `sweep.json`
                ) -> Path:
-    "Create or check `out` (locked by the caller), raising a `ValueError` that says how to proceed when it cannot be used."
+    "Check or start `sweep.json` in `out`, made and locked by `lock_out`; a `ValueError` says how to proceed when it cannot be used."
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"output folder {out} is a file: choose another --out")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write(out/'.write-test', b'')
-        (out/'.write-test').unlink()
-    except OSError as e:
-        raise ValueError(f"output folder {out} cannot be written ({e.strerror}): choose another --out") from None
     prov = provenance(base.get('engine', 'fast'))
     meta, f = dict(format=FORMAT, base=base, provenance=prov), out/'sweep.json'
     if f.exists():
@@ -239,14 +231,14 @@ def run_sweep(base:RunConfig=None, # shared configuration (default: the blog's p
         if c.batch_size > n: raise ValueError(f"batch_size {c.batch_size} is larger than the {n} training images: "
                                               f"use a smaller batch size or more images")
     lock = lock_out(out)
-    try: return _sweep(base, grid, cfgs, prepare_out(out, _base_dict(base, grid)), data_dir, quiet, extras, executor, track)
+    try: return _sweep(cfgs, prepare_out(out, _base_dict(base, grid)), data_dir, quiet, extras, executor, track)
     finally: lock.close()
 
 def _num(v, spec):
     "`v` formatted with `spec`, or 'none' when a run has no such number (a diverged run has no alpha)."
     return 'none' if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
 
-def _sweep(base, grid, cfgs, out, data_dir, quiet, extras, executor, track):
+def _sweep(cfgs, out, data_dir, quiet, extras, executor, track):
     "The body of `run_sweep`, with the folder checked and locked."
     why = {run_id(c): check_run(out/'runs'/run_id(c)) for c in cfgs}
     todo = [c for c in cfgs if why[run_id(c)]]
