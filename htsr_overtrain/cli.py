@@ -25,6 +25,7 @@ class _Parser(argparse.ArgumentParser):
 
 OUT = 'htsr-results'   # where runs go by default: not results/, which holds the committed archive
 
+# %% ../nbs/08_cli.ipynb #bee94734
 def _parser():
     p = _Parser(prog='htsr-overtrain', description='Which layer of my model is over-trained? '
                 'The weightwatcher batch-size experiment, end to end.')
@@ -35,12 +36,16 @@ def _parser():
     r.add_argument('--dataset', help="'mnist' or 'fashion_mnist'")
     r.add_argument('--batch-sizes', type=_positive_int, nargs='+', metavar='N', help='batch sizes to sweep (blog: 1 2 4 8 16 32)')
     r.add_argument('--trainable', help="layer ids that train, e.g. '1' (blog) or '1,2', or 'all'")
-    r.add_argument('--seed', type=int, help='seed (blog: 42)')
+    r.add_argument('--seed', type=int, help="shuffle seed: run this seed only, instead of the preset's five "
+                   "(the blog's own run: 42)")
+    r.add_argument('--init-seed', type=int, help="seed of the initial weights, with --seed (default 1, the blog's)")
     r.add_argument('--learning-rate', type=float, help='learning rate (blog: 0.01)')
     r.add_argument('--optimizer', help="'sgd' (blog) or 'adam'")
     r.add_argument('--min-delta', type=float, help='early-stopping min_delta on the training loss (blog: 0.001)')
     r.add_argument('--patience', type=int, help='early-stopping patience (blog: 3)')
     r.add_argument('--max-epochs', type=_positive_int, help='upper bound on epochs (blog: 1000)')
+    r.add_argument('--monitor', help="what early stopping watches: 'loss' (training loss, blog), 'val_loss', or 'none' (run --max-epochs)")
+    r.add_argument('--target-loss', type=float, help='also stop once the training loss reaches this value')
     r.add_argument('--limit-train', type=_positive_int, metavar='N', help='use only the first N training images')
     r.add_argument('--engine', help="'fast' (default) or 'keras' (model.fit)")
     r.add_argument('--data-dir', default=None, help='folder of IDX files (default: $HTSR_DATA_DIR, then Keras download)')
@@ -60,41 +65,35 @@ def _parser():
     rep.add_argument('out', nargs='?', default=OUT, help=f'a results folder, or a folder of preset results folders (default: {OUT}/)')
     return p
 
-_FIELDS = ('dataset', 'trainable', 'seed', 'learning_rate', 'optimizer', 'min_delta', 'patience', 'max_epochs',
-           'limit_train', 'engine')   # options that override the preset's base configuration
+# %% ../nbs/08_cli.ipynb #aabc94ac
+_FIELDS = ('dataset', 'trainable', 'seed', 'init_seed', 'learning_rate', 'optimizer', 'min_delta', 'patience', 'max_epochs',
+           'limit_train', 'engine', 'monitor', 'target_loss')   # options that override the preset's base configuration
 
 def _run(a):
     from dataclasses import replace
-    from htsr_overtrain.sweep import run_sweep, get_preset, local_executor, default_workers, sweep_configs
+    from htsr_overtrain.sweep import run_sweep, get_preset, default_workers, sweep_configs
     from htsr_overtrain.reproduction import write_report
     preset = get_preset(a.preset)
     a.out = a.out or f"{OUT}/{preset.name}"
     given = {f: getattr(a, f) for f in _FIELDS if getattr(a, f) is not None}
-    grid = {k: v for k, v in preset.grid.items() if k not in given}
+    grid = {k: v for k, v in preset.grid.items() if not set(k.split('+')) & set(given)}
     if a.batch_sizes: grid['batch_size'] = sorted(set(a.batch_sizes))
     base = replace(preset.base, **given)
+    extras, track = a.extras or preset.extras, a.track or preset.track   # a preset's own flags, or the options'
     workers = default_workers(len(sweep_configs(base, grid))) if a.workers == 'auto' else a.workers
     try:
         if a.scheduler:
             from distributed import Client
             with Client(a.scheduler, timeout='30s') as client:
-                df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, a.extras, client.get_executor(), a.track)
-        elif workers > 1:
-            ex = local_executor(workers)
-            try: df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, a.extras, ex, a.track)
-            except BaseException:                          # interrupted or failed: stop the workers' runs now
-                for p in list((getattr(ex, '_processes', None) or {}).values()): p.kill()
-                ex.shutdown(wait=False, cancel_futures=True)
-                raise
-            ex.shutdown()
-        else: df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, a.extras, track=a.track)
+                df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, extras, client.get_executor(), track)
+        else: df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, extras, track=track, workers=workers)
     except KeyboardInterrupt:
         sys.exit(f"htsr-overtrain: interrupted; finished runs are saved in {a.out}: run the same command to resume")
     report = write_report(a.out)
     if not a.quiet: print(f"{len(df)} runs in {a.out}/results.csv; figures in {a.out}/figures; report {report}")
 
 # %% ../nbs/08_cli.ipynb #102fb5da
-def main(argv:list=None, # arguments (default: `sys.argv[1:]`)
+def main(argv:list=None, # arguments (default: sys.argv[1:])
         ):
     "Entry point of the `htsr-overtrain` command."
     import os
@@ -116,7 +115,10 @@ def main(argv:list=None, # arguments (default: `sys.argv[1:]`)
             if (Path(a.out)/'results.csv').exists(): print(write_report(a.out))
             elif Path(a.out).is_dir(): print(write_reproduction(a.out))
             else: raise ValueError(f"{a.out} is not a results folder: give the folder that `htsr-overtrain run --out` wrote")
-    except (ValueError, OSError) as e:
+    except ValueError as e:
         sys.exit(f"htsr-overtrain: error: {e}")
+    except OSError as e:                                   # e.g. a full disk or a read-only folder while drawing figures
+        sys.exit(f"htsr-overtrain: error: cannot write {e.filename or 'a file'} ({e.strerror or e}): make room, or make "
+                 f"the folder writable, and run the same command again (finished runs are kept)")
     except KeyboardInterrupt:                              # e.g. while drawing figures, or importing TensorFlow
         sys.exit("htsr-overtrain: interrupted")

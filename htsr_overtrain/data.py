@@ -28,6 +28,8 @@ SHA256 = {  # sha256 of each array's bytes (uint8, after the IDX header)
 
 class DataError(ValueError):
     "A data file that is missing, unreadable or not the data set it claims to be."
+    def __init__(self, message:str): # what is wrong, naming the file, and how to fix it
+        super().__init__(message)
 
 # %% ../nbs/00_data.ipynb #599bd83f
 def check_dataset(name:str, # a dataset name such as 'mnist'
@@ -91,7 +93,7 @@ _CACHE = {}
 
 # %% ../nbs/00_data.ipynb #bf81763f
 def load_dataset(name:str='mnist', # 'mnist' or 'fashion_mnist'
-                 data_dir=None, # folder holding the four IDX files, or their dataset folders; default `$HTSR_DATA_DIR`, then Keras
+                 data_dir=None, # folder holding the four IDX files, or their dataset folders; default $HTSR_DATA_DIR, then Keras
                  scale:bool=False, # return float32 images divided by 255 instead of uint8
                 ) -> tuple:
     "Verified `((x_train, y_train), (x_test, y_test))` for dataset `name`."
@@ -114,7 +116,7 @@ def load_dataset(name:str='mnist', # 'mnist' or 'fashion_mnist'
 # %% ../nbs/00_data.ipynb #ab628c43
 def validation_split(x, # images
                      y, # labels
-                     split:float=0.1, # fraction held out at the end, as `model.fit(validation_split=...)`
+                     split:float=0.1, # fraction held out at the end, as model.fit(validation_split=...)
                     ) -> tuple:
     "Split `(x, y)` into `(x_train, y_train), (x_val, y_val)` the way Keras' `fit` does."
     at = int(math.floor(len(x) * (1.0 - split)))

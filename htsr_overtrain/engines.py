@@ -336,7 +336,7 @@ def evaluate(weights:list, # [W1, b1, W2, b2, W3, b3]
 
 # %% ../nbs/03a_engines.ipynb #d1e0f2a5
 class EarlyStop:
-    "Keras 3's `EarlyStopping(monitor='loss', restore_best_weights=True)` rule, for any training loop."
+    "Keras 3's `EarlyStopping(restore_best_weights=True)` rule on one monitored loss, for any training loop."
     def __init__(self, min_delta:float=1e-3, # smallest decrease of the loss that counts as an improvement
                  patience:int=3, # epochs without improvement before stopping
                 ):
@@ -359,7 +359,7 @@ class EarlyStop:
 def fit_fast(weights:list, # initial [W1, b1, W2, b2, W3, b3]
              cfg, # the run's RunConfig
              data:dict, # arrays from prepare_data (x_train, y_train, x_val, y_val)
-             on_epoch=None, # called as `on_epoch(epoch, logs, get_weights)` after every epoch; may add to `logs`
+             on_epoch=None, # called as on_epoch(epoch, logs, get_weights) after every epoch; may add to logs
              shuffle:bool=True, # draw a new order each epoch (else train in the given order)
             ) -> tuple:
     "Train with the sparse Numba engine and Keras' early-stopping rule; return `(weights, history, best_epoch)`."
@@ -367,6 +367,8 @@ def fit_fast(weights:list, # initial [W1, b1, W2, b2, W3, b3]
     ft = SparseTrainer(weights, cfg.trainable, cfg.batch_size, cfg.learning_rate, cfg.optimizer, x, y)
     val = to_sparse(data['x_val']) if len(data['x_val']) else None
     rng, es, rows, t0 = np.random.default_rng(cfg.seed), EarlyStop(cfg.min_delta, cfg.patience), [], time.perf_counter()
+    watch = getattr(cfg, 'monitor', 'loss')               # 'none': a fixed budget of max_epochs, the last weights kept
+    target = getattr(cfg, 'target_loss', None)
     for epoch in range(cfg.max_epochs):
         loss, acc = ft.epoch(rng.permutation(len(y)) if shuffle else np.arange(len(y)))
         logs = dict(loss=loss, accuracy=acc)
@@ -375,14 +377,16 @@ def fit_fast(weights:list, # initial [W1, b1, W2, b2, W3, b3]
         if on_epoch: on_epoch(epoch, logs, ft.weights)
         rows.append(logs)
         if not math.isfinite(loss): break                      # diverged: like TerminateOnNaN
-        if es.update(epoch, loss, ft.weights): break
-    return es.best_weights if es.best_weights is not None else ft.weights(), pd.DataFrame(rows), es.best_epoch
+        if target is not None and loss <= target: return ft.weights(), pd.DataFrame(rows), epoch   # reached the target
+        if watch != 'none' and es.update(epoch, logs[watch], ft.weights): break
+    if watch == 'none' or es.best_weights is None: return ft.weights(), pd.DataFrame(rows), len(rows) - 1
+    return es.best_weights, pd.DataFrame(rows), es.best_epoch
 
 # %% ../nbs/03a_engines.ipynb #016a7804
 def fit_keras(weights:list, # initial [W1, b1, W2, b2, W3, b3]
               cfg, # the run's RunConfig
               data:dict, # arrays from prepare_data (x_train, y_train, x_val, y_val)
-              on_epoch=None, # called as `on_epoch(epoch, logs, get_weights)` after every epoch; may add to `logs`
+              on_epoch=None, # called as on_epoch(epoch, logs, get_weights) after every epoch; may add to logs
               shuffle:bool=True, # let Keras shuffle each epoch (else train in the given order)
              ) -> tuple:
     "Train with `model.fit` and Keras' `EarlyStopping`; return `(weights, history, best_epoch)`."

@@ -24,7 +24,7 @@ def glorot_weights(init_seed:int=1, # seed of the NumPy generator that draws eve
     return out
 
 def build_mlp3(trainable=(1,), # weightwatcher layer ids that train, or 'all'
-               init_seed:int=1, # seed of the initial kernels (see `glorot_weights`)
+               init_seed:int=1, # seed of the initial kernels (see glorot_weights)
               ):
     "The experiment's `Flatten -> Dense(300) -> Dense(100) -> Dense(10)` Keras model, only `trainable` layers trainable."
     _, keras = tensorflow()

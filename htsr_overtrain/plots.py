@@ -9,11 +9,11 @@ __all__ = ['summarize', 'plot_alpha_vs_accuracy', 'plot_metric', 'plot_histories
 # %% ../nbs/06_plots.ipynb #5ef30ba8
 from pathlib import Path
 import numpy as np, pandas as pd
-import matplotlib
+import matplotlib, matplotlib.ticker
 import matplotlib.pyplot as plt
 import seaborn as sns
 from .analysis import esd
-from .sweep import load_weights, load_results
+from .store import load_weights, load_results, load_history, load_analysis, run_dir
 
 # %% ../nbs/06_plots.ipynb #bfcc5fbe
 def summarize(df:pd.DataFrame, # results, one row per run
@@ -36,12 +36,18 @@ def _save(fig, path):
                                               metadata={'Date': None} if ext == 'svg' else None)
     return fig
 
-# %% ../nbs/06_plots.ipynb #187bba11
+def _log_epochs(ax):
+    "A log-scale epoch axis labelled with plain numbers at 1, 10, 100, ... and no crowded minor labels."
+    ax.set_xscale('log')
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f'{v:g}'))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+
+# %% ../nbs/06_plots.ipynb #ced335fb
 def plot_alpha_vs_accuracy(df:pd.DataFrame, # results, one row per run
                            by:str='batch_size', # the swept field that labels the points
                            alpha:str='alpha', # which alpha column to plot
                            acc:str='test_accuracy', # which accuracy column to plot
-                           path=None, # save as `path`.png and .svg when given
+                           path=None, # save as path.png and .svg when given
                            title:str=None, # figure title
                           ):
     "The headline: alpha of the trained layer against accuracy, one labelled point per swept value, alpha < 2 shaded."
@@ -49,9 +55,9 @@ def plot_alpha_vs_accuracy(df:pd.DataFrame, # results, one row per run
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     ax.errorbar(s[alpha], s[acc], xerr=s[alpha + '_std'], yerr=s[acc + '_std'], fmt='o-', color='C0',
                 ecolor='0.6', capsize=3, zorder=3)
-    for _, r in s.iterrows():
+    for k, (_, r) in enumerate(s.iterrows()):                # labels alternate above and below: neighbours can be close
         ax.annotate(f"{by.replace('batch_size', 'bs').replace('learning_rate', 'lr')}={r[by]:g}", (r[alpha], r[acc]),
-                    textcoords='offset points', xytext=(6, 4), fontsize=9)
+                    textcoords='offset points', xytext=(6, 5 if k % 2 else -13), fontsize=9)
     lo = min(1.5, s[alpha].min() - 0.3); hi = max(s[alpha].max() + 0.4, 2.5)
     ax.axvspan(lo, 2, color='C3', alpha=0.08, label='alpha < 2: over-trained')
     ax.axvline(2, color='C3', ls='--', lw=1)
@@ -64,10 +70,11 @@ def plot_alpha_vs_accuracy(df:pd.DataFrame, # results, one row per run
     ax.grid(alpha=0.3)
     return _save(fig, path)
 
+# %% ../nbs/06_plots.ipynb #492f4bb1
 def plot_metric(df:pd.DataFrame, # results, one row per run
                 y:str='test_accuracy', # metric on the vertical axis
                 by:str='batch_size', # the swept field on the horizontal axis (log2 scale)
-                path=None, # save as `path`.png and .svg when given
+                path=None, # save as path.png and .svg when given
                ):
     "A metric (mean +- sd over seeds) against the swept field."
     s = summarize(df, by)
@@ -79,53 +86,62 @@ def plot_metric(df:pd.DataFrame, # results, one row per run
     return _save(fig, path)
 
 def _histories(out, df):
-    "(colour, results row, history, label) for each run of a sweep."
+    "(colour, results row, history, label) for each run of a sweep: one colour per swept value, labelled once."
     df = load_results(out) if df is None else df
-    for c, (_, r) in zip(sns.color_palette('viridis', len(df)), df.iterrows()):
-        yield c, r, pd.read_csv(Path(out)/'runs'/r['run_id']/'history.csv'), f"bs={r['batch_size']} lr={r['learning_rate']:g} s={r['seed']}"
+    by = 'learning_rate' if df['learning_rate'].nunique() > 1 and df['batch_size'].nunique() == 1 else 'batch_size'
+    vals = sorted(df[by].unique())
+    colour = dict(zip(vals, sns.color_palette('viridis', len(vals))))
+    seen = set()
+    for _, r in df.iterrows():
+        v = r[by]; lab = None if v in seen else f"{'bs' if by == 'batch_size' else 'lr'}={v:g}"
+        seen.add(v)
+        yield colour[v], r, load_history(out, r['run_id']), lab
 
+# %% ../nbs/06_plots.ipynb #b99ef7d5
 def plot_histories(out, # a sweep's output folder
-                   df:pd.DataFrame=None, # its results (read from `out` when None)
-                   path=None, # save as `path`.png and .svg when given
+                   df:pd.DataFrame=None, # its results (read from out when None)
+                   path=None, # save as path.png and .svg when given
                   ):
-    "Training loss and validation accuracy per epoch, one line per run."
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
+    "Training loss and validation accuracy per epoch, one line per run, coloured by the swept value."
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.6))
     finite = False
     for c, r, h, lab in _histories(out, df):
-        a1.plot(h['epoch'], h['loss'], color=c, label=lab); a2.plot(h['epoch'], h['val_accuracy'], color=c)
+        a1.plot(h['epoch'], h['loss'], color=c, label=lab, lw=1); a2.plot(h['epoch'], h['val_accuracy'], color=c, lw=1)
         a1.axvline(r['best_epoch'], color=c, lw=0.5, ls=':')
         finite |= bool((np.isfinite(h['loss']) & (h['loss'] > 0)).any())
     if finite: a1.set_yscale('log')                        # a sweep whose runs all diverged has no loss to log-scale
-    a1.set_xscale('log'); a2.set_xscale('log')
+    for ax in (a1, a2): _log_epochs(ax)
     a1.set(xlabel='epoch', ylabel='training loss', title='training loss (dotted: best epoch)')
     a2.set(xlabel='epoch', ylabel='validation accuracy', title='validation accuracy')
     a1.legend(fontsize=7, ncol=2); a1.grid(alpha=0.3); a2.grid(alpha=0.3)
     return _save(fig, path)
 
-def plot_alpha_trajectories(out, # a sweep's output folder, run with `track=True`
-                            df:pd.DataFrame=None, # its results (read from `out` when None)
-                            path=None, # save as `path`.png and .svg when given
+# %% ../nbs/06_plots.ipynb #7899f958
+def plot_alpha_trajectories(out, # a sweep's output folder, run with track=True
+                            df:pd.DataFrame=None, # its results (read from out when None)
+                            path=None, # save as path.png and .svg when given
                            ):
     "Layer 1's alpha and the test accuracy after every epoch, one line per run (needs tracked histories)."
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.6))
     for c, r, h, lab in _histories(out, df):
         if 'alpha' not in h: raise ValueError(f"run {r['run_id']} has no per-epoch alpha: run the sweep with track=True (--track)")
-        a1.plot(h['epoch'], h['alpha'], color=c, label=lab); a2.plot(h['alpha'], h['test_accuracy'], '.-', color=c, ms=3)
+        a1.plot(h['epoch'], h['alpha'], color=c, label=lab, lw=1); a2.plot(h['alpha'], h['test_accuracy'], '.-', color=c, ms=2, lw=0.8)
     for ax in (a1, a2): ax.grid(alpha=0.3)
     a1.axhline(2, color='C3', ls='--', lw=1); a2.axvline(2, color='C3', ls='--', lw=1)
-    a1.set(xscale='log', xlabel='epoch', ylabel='alpha (layer 1)', title="alpha's trajectory")
+    _log_epochs(a1); a1.set(xlabel='epoch', ylabel='alpha (layer 1)', title="alpha's trajectory")
     a2.set(xlabel='alpha (layer 1)', ylabel='test accuracy', title='test accuracy along the way')
     a1.legend(fontsize=7, ncol=2)
     return _save(fig, path)
 
+# %% ../nbs/06_plots.ipynb #8472199d
 def plot_esd(out, # a sweep's output folder
              row:pd.Series, # one run's results row
              layer:int=1, # weightwatcher layer id
              ax=None, # axes to draw on (a new figure when None)
-             path=None, # save as `path`.png and .svg when given
+             path=None, # save as path.png and .svg when given
             ):
     "A run's eigenvalue spectrum on log-log axes, with the fitted power-law tail from `xmin` on."
-    w = load_weights(Path(out)/'runs'/row['run_id'])
+    w = load_weights(run_dir(out, row['run_id']))
     ev = esd(w[2*layer - 2])
     fig = None
     if ax is None: fig, ax = plt.subplots(figsize=(5, 4))
@@ -133,7 +149,7 @@ def plot_esd(out, # a sweep's output folder
     dens, edges = np.histogram(ev, bins=bins, density=True)
     mid = np.sqrt(edges[1:] * edges[:-1])
     ax.loglog(mid[dens > 0], dens[dens > 0], 'o', ms=3, color='0.3', label='ESD')
-    a = pd.read_csv(Path(out)/'runs'/row['run_id']/'analysis.csv').set_index('layer_id').loc[layer]
+    a = load_analysis(out, row['run_id']).loc[layer]
     tail = ev[ev >= a['xmin']]
     frac = len(tail) / len(ev)
     x = np.logspace(np.log10(a['xmin']), np.log10(ev.max()), 50)
@@ -145,9 +161,9 @@ def plot_esd(out, # a sweep's output folder
     return _save(fig, path) if fig is not None else ax
 
 def plot_all_esds(out, # a sweep's output folder
-                  df:pd.DataFrame=None, # its results (read from `out` when None)
+                  df:pd.DataFrame=None, # its results (read from out when None)
                   layer:int=1, # weightwatcher layer id
-                  path=None, # save as `path`.png and .svg when given
+                  path=None, # save as path.png and .svg when given
                  ):
     "One ESD panel per run of the first seed."
     df = load_results(out) if df is None else df
@@ -159,9 +175,10 @@ def plot_all_esds(out, # a sweep's output folder
     fig.tight_layout()
     return _save(fig, path)
 
+# %% ../nbs/06_plots.ipynb #5f73e3b9
 def plot_sweep(out, # a sweep's output folder
                by:str='batch_size', # the swept field
-               df:pd.DataFrame=None, # the runs to draw (default: every finished run in `out`)
+               df:pd.DataFrame=None, # the runs to draw (default: every finished run in out)
               ) -> list:
     "Draw and save every figure of a sweep into `out/figures/`; return their paths. Diverged runs appear in the histories only."
     df, f = load_results(out) if df is None else df, Path(out)/'figures'
@@ -172,7 +189,7 @@ def plot_sweep(out, # a sweep's output folder
                             test_accuracy=lambda p: plot_metric(ok, 'test_accuracy', by, path=p),
                             alpha=lambda p: plot_metric(ok, 'alpha', by, path=p),
                             esd_layer1=lambda p: plot_all_esds(out, ok, path=p))
-    h = pd.read_csv(Path(out)/'runs'/df['run_id'].iloc[0]/'history.csv')
+    h = load_history(out, df['run_id'].iloc[0])
     if len(ok) and 'alpha' in h: figs['alpha_trajectories'] = lambda p: plot_alpha_trajectories(out, ok, path=p)
     paths = []
     for name, draw in figs.items():

@@ -53,7 +53,7 @@ def test_generic_and_host_cpu_give_identical_weights(tmp_path):
 
 
 @pytest.mark.parametrize('args', [['--help'], ['presets'], ['report', 'MISSING'],
-                                  ['run', '--batch-sizes', '32', '--limit-train', '1000', '--max-epochs', '1', '--workers', '1']])
+                                  ['run', '--seed', '42', '--batch-sizes', '32', '--limit-train', '1000', '--max-epochs', '1', '--workers', '1']])
 def test_command_line_does_not_import_tensorflow(tmp_path, args):
     args = [str(tmp_path/'out') if a == 'MISSING' else a for a in args]
     if args[0] == 'run': args += ['--out', str(tmp_path/'run'), '--quiet']

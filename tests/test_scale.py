@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-TINY = ['--batch-sizes', '8', '16', '32', '--limit-train', '3000', '--max-epochs', '3']
+TINY = ['--seed', '42', '--batch-sizes', '8', '16', '32', '--limit-train', '3000', '--max-epochs', '3']
 
 
 def sweep(out, *extra):
