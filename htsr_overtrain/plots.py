@@ -57,7 +57,7 @@ def plot_alpha_vs_accuracy(df:pd.DataFrame, # results, one row per run
                 ecolor='0.6', capsize=3, zorder=3)
     for k, (_, r) in enumerate(s.iterrows()):                # labels alternate above and below: neighbours can be close
         ax.annotate(f"{by.replace('batch_size', 'bs').replace('learning_rate', 'lr')}={r[by]:g}", (r[alpha], r[acc]),
-                    textcoords='offset points', xytext=(6, 5 if k % 2 else -13), fontsize=9)
+                    textcoords='offset points', xytext=(6, 5) if k % 2 else (-36, -13), fontsize=9)
     lo = min(1.5, s[alpha].min() - 0.3); hi = max(s[alpha].max() + 0.4, 2.5)
     ax.axvspan(lo, 2, color='C3', alpha=0.08, label='alpha < 2: over-trained')
     ax.axvline(2, color='C3', ls='--', lw=1)
