@@ -31,13 +31,14 @@ def test_killed_sweep_resumes_to_the_same_results(reference, tmp_path):
     out = tmp_path/'out'
     p = sweep(out, '--workers', '1')
     deadline = time.time() + 300
-    while not list(out.glob('runs/*/result.json')) and time.time() < deadline: time.sleep(0.05)
+    while not list(out.glob('runs/*/manifest.json')) and time.time() < deadline: time.sleep(0.05)
     p.send_signal(signal.SIGKILL); p.wait()
-    done = {q.parent.name: q.parent/'weights.npz' for q in out.glob('runs/*/result.json')}
+    done = {q.parent.name: q.parent/'weights.npz' for q in out.glob('runs/*/manifest.json')}   # the last write of a run
     assert 1 <= len(done) < 3, 'the kill should land while a later run is training'
     stamps = {k: v.stat().st_mtime_ns for k, v in done.items()}
-    partial = pd.read_csv(out/'results.csv')                   # never half-written
-    assert set(partial['run_id']) == set(done) and partial['test_accuracy'].notna().all()
+    if (out/'results.csv').exists():                           # the kill may land before it is rewritten,
+        partial = pd.read_csv(out/'results.csv')               # but it is never half-written
+        assert set(partial['run_id']) <= set(done) and partial['test_accuracy'].notna().all()
     p = sweep(out, '--workers', '1'); _, err = p.communicate(timeout=600)
     assert p.returncode == 0, err
     assert {k: v.stat().st_mtime_ns for k, v in done.items()} == stamps    # finished runs not trained again
