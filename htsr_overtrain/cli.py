@@ -99,6 +99,9 @@ def main(argv:list=None, # arguments (default: sys.argv[1:])
     import os
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')    # if TensorFlow starts (keras engine, diagnose): not even its
     a = _parser().parse_args(argv)                        # harmless C++ error lines; real failures still raise
+    if argv is None:                                      # as a command: `kill` (SIGTERM) stops it like Ctrl-C, in one line
+        import signal
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         if a.command == 'run': _run(a)
         elif a.command == 'presets':

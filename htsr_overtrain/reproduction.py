@@ -224,12 +224,14 @@ def write_report(out, # a sweep's output folder
 # %% ../nbs/07_reproduction.ipynb #e1358d18
 def verdicts(root='results', # folder holding one results folder per preset
             ) -> pd.DataFrame:
-    "Every preset's tests in one table: preset, claim, difference with its 95% CI, p, seeds and verdict."
+    "Every preset's tests in one table (tracked presets add the test inside the runs): preset, claim, difference, p, seeds, verdict."
     from htsr_overtrain.sweep import PRESETS
     rows = []
     for name in [n for n in PRESETS if (Path(root)/n/'results.csv').exists()]:
         df = load_results(Path(root)/name); by = swept_field(df)
-        rows += [dict(preset=name) | r for r in claims(df, by).drop(columns=['compared', 'evidence']).to_dict('records')]
+        t = claims(df, by)
+        if 'alpha' in load_history(Path(root)/name, df['run_id'].iloc[0]): t = pd.concat([t, inside_runs(Path(root)/name, df)])
+        rows += [dict(preset=name) | r for r in t.drop(columns=['compared', 'evidence']).to_dict('records')]
     return pd.DataFrame(rows)
 
 def write_reproduction(root='results', # folder holding one results folder per preset

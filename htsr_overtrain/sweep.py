@@ -107,6 +107,11 @@ def _num(v, spec):
     "`v` formatted with `spec`, or 'none' when a run has no such number (a diverged run has no alpha)."
     return 'none' if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
 
+def _stale(out, c, extras):
+    "A saved run's analysis is older than the package's, or lacks the extras this sweep asks for."
+    old = json.loads((run_dir(out, run_id(c))/'result.json').read_text())
+    return old.get('analysis') != ANALYSIS or (extras and old['status'] == 'ok' and 'ERG_gap' not in old)
+
 def _sweep(cfgs, out, args, quiet, executor, workers):
     "The body of `run_sweep`, with the folder checked and locked; `args` are `run_one`'s after the config."
     why = {run_id(c): check_run(run_dir(out, run_id(c))) for c in cfgs}
@@ -114,9 +119,9 @@ def _sweep(cfgs, out, args, quiet, executor, workers):
     for c in todo:
         if why[run_id(c)] != 'unfinished':                # damaged since it was saved: never trusted, redone
             print(f"htsr-overtrain: redoing run {run_id(c)}: {why[run_id(c)]}", file=sys.stderr)
-    stale = [c for c in cfgs if not why[run_id(c)] and json.loads((run_dir(out, run_id(c))/'result.json').read_text()).get('analysis') != ANALYSIS]
+    stale = [c for c in cfgs if not why[run_id(c)] and _stale(out, c, args[1])]
     if stale: print(f"htsr-overtrain: re-analysing {len(stale)} saved runs from their weights (the analysis changed "
-                    f"since they were saved; no training)", file=sys.stderr)
+                    f"since they were saved, or the extras were asked for; no training)", file=sys.stderr)
     for c in tqdm(stale, desc='re-analysing', disable=quiet, unit='run'): reanalyse(out, c, args[1])
     bar = tqdm(total=len(cfgs), initial=len(cfgs) - len(todo), desc='runs', disable=quiet, unit='run')
     def finish(c, res):
@@ -167,7 +172,7 @@ PRESETS = {p.name: p for p in [
     Preset('blog', 'the blog as written: MNIST, only layer 1 (Dense(300)) trains, min_delta 1e-3, five seeds',
            RunConfig(), {'seed+init_seed': BLOG_SEEDS, 'batch_size': BATCH_SIZES}),
     Preset('blog-notebook', "what the blog's notebook ran under Keras 2: Fashion-MNIST, every layer trains, min_delta 1e-3, five seeds",
-           RunConfig(dataset='fashion_mnist', trainable='all'), {'seed+init_seed': BLOG_SEEDS, 'batch_size': BATCH_SIZES}),
+           RunConfig(dataset='fashion_mnist', trainable='all'), {'seed+init_seed': BLOG_SEEDS, 'batch_size': BATCH_SIZES}, extras=True),
     Preset('blog-notebook-mnist', "the notebook's MNIST re-run: every layer trains, min_delta 1e-4, five seeds (SETOL's runs)",
            SETOL, {'seed+init_seed': SETOL_SEEDS, 'batch_size': BATCH_SIZES}),
     Preset('setol-batch-size', 'SETOL: MNIST, every layer trains, min_delta 1e-4, batch sizes 1..32, five seeds',
@@ -178,13 +183,13 @@ PRESETS = {p.name: p for p in [
     Preset('fixed-budget', "SETOL's protocol without early stopping: exactly 100 epochs (the tracked histories give 20 and 50), five seeds",
            replace(SETOL, monitor='none', max_epochs=100), {'seed+init_seed': SETOL_SEEDS, 'batch_size': NEAR_2}, track=True),
     Preset('loss-target', "SETOL's protocol, stopped when the training loss first reaches 0.002 (at most 400 epochs), five seeds",
-           replace(SETOL, monitor='none', target_loss=2e-3, max_epochs=400), {'seed+init_seed': SETOL_SEEDS, 'batch_size': NEAR_2}),
+           replace(SETOL, monitor='none', target_loss=2e-3, max_epochs=400), {'seed+init_seed': SETOL_SEEDS, 'batch_size': NEAR_2}, track=True),
     Preset('val-loss', "SETOL's protocol with the usual early stopping: on the validation loss, patience 5, best epoch kept, five seeds",
            replace(SETOL, monitor='val_loss', min_delta=0, patience=5), {'seed+init_seed': SETOL_SEEDS, 'batch_size': BATCH_SIZES}),
     Preset('small-6k', "SETOL's protocol on the first 6,000 training images (5,400 train, 600 validation), five seeds",
-           replace(SETOL, limit_train=6000), {'seed+init_seed': SETOL_SEEDS, 'batch_size': BATCH_SIZES}),
+           replace(SETOL, limit_train=6000), {'seed+init_seed': SETOL_SEEDS, 'batch_size': BATCH_SIZES}, track=True),
     Preset('small-12k', "SETOL's protocol on the first 12,000 training images (10,800 train, 1,200 validation), five seeds",
-           replace(SETOL, limit_train=12000), {'seed+init_seed': SETOL_SEEDS, 'batch_size': BATCH_SIZES}),
+           replace(SETOL, limit_train=12000), {'seed+init_seed': SETOL_SEEDS, 'batch_size': BATCH_SIZES}, track=True),
 ]}
 
 def get_preset(name:str, # a preset name

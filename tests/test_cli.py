@@ -266,8 +266,8 @@ def test_workers_exit_when_the_sweep_is_killed(tmp_path):
     assert not alive, f'{len(alive)} workers still running 20 s after their sweep was killed'
 
 
-@pytest.mark.parametrize('when', ['starting', 'training'])
-def test_ctrl_c_with_workers_is_one_line_and_stops_them(tmp_path, when):
+@pytest.mark.parametrize('when,how', [('starting', 'ctrl-c'), ('training', 'ctrl-c'), ('training', 'kill')])
+def test_ctrl_c_with_workers_is_one_line_and_stops_them(tmp_path, when, how):
     import psutil, signal, time
     args = ['run', '--seed', '42', '--batch-sizes', '8', '16', '--limit-train', '3000', '--max-epochs', '30', '--workers', '2', '--out', tmp_path/'cc']
     p = subprocess.Popen([shutil.which('htsr-overtrain'), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -279,9 +279,10 @@ def test_ctrl_c_with_workers_is_one_line_and_stops_them(tmp_path, when):
     while time.time() < deadline and not ready():
         kids = [c for c in psutil.Process(p.pid).children(recursive=True) if 'spawn_main' in ' '.join(c.cmdline())]
         time.sleep(0.05)
-    os.killpg(p.pid, signal.SIGINT)                          # what Ctrl-C in a terminal sends: the whole group
+    if how == 'ctrl-c': os.killpg(p.pid, signal.SIGINT)      # what Ctrl-C in a terminal sends: the whole group
+    else: p.send_signal(signal.SIGTERM)                      # what `kill PID` sends: the command alone
     _, err = p.communicate(timeout=60)
-    assert p.returncode != 0 and 'Traceback' not in err, err
+    assert p.returncode != 0 and 'Traceback' not in err and 'leaked' not in err, err
     assert 'interrupted' in err and 'run the same command to resume' in err, err
     time.sleep(2)
     alive = [c for c in kids if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
