@@ -118,7 +118,8 @@ def test_presets_prints_every_preset():
     assert presets[3]['extras'] and not presets[3]['track'] and presets[5]['track']
     assert presets[1]['base']['dataset'] == 'fashion_mnist' and presets[1]['base']['trainable'] == [1, 2, 3]
     assert [q['name'] for q in presets] == ['blog', 'blog-notebook', 'blog-notebook-mnist', 'setol-batch-size', 'setol-learning-rate',
-                                           'fixed-budget', 'loss-target', 'val-loss', 'small-6k', 'small-12k']
+                                           'fixed-budget', 'loss-target', 'fixed-budget-lr', 'loss-target-lr', 'val-loss', 'small-6k', 'small-12k']
+    assert presets[7]['grid']['learning_rate'] == [0.01, 0.08, 0.16, 0.32] and presets[7]['base']['batch_size'] == 32
     assert presets[6]['base']['monitor'] == 'none' and presets[6]['base']['target_loss'] == 0.002
 
 
