@@ -246,6 +246,24 @@ def test_damaged_run_is_redone_not_trusted(tiny, tmp_path, damage):
     pd.testing.assert_frame_equal(got.drop(columns='train_seconds'), want.drop(columns='train_seconds'))
 
 
+def pool_workers(p):
+    "The live pool workers of the command `p` (a worker that just died is a zombie until reaped, and is left out)."
+    import psutil
+    live = []
+    for c in psutil.Process(p.pid).children(recursive=True):
+        try:
+            if 'spawn_main' in ' '.join(c.cmdline()): live.append(c)
+        except psutil.Error: pass                          # zombie, or gone between the listing and the look
+    return live
+
+
+def running(c):
+    "Whether process `c` is still alive (neither gone nor a zombie)."
+    import psutil
+    try: return c.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess: return False
+
+
 def test_workers_exit_when_the_sweep_is_killed(tmp_path):
     import psutil, signal, time
     args = ['run', '--seed', '42', '--batch-sizes', '8', '16', '--limit-train', '3000', '--max-epochs', '30', '--workers', '2',
@@ -253,14 +271,11 @@ def test_workers_exit_when_the_sweep_is_killed(tmp_path):
     p = subprocess.Popen([shutil.which('htsr-overtrain'), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline, kids = time.time() + 120, []
     while time.time() < deadline and len(kids) < 2:
-        kids = [c for c in psutil.Process(p.pid).children(recursive=True) if 'spawn_main' in ' '.join(c.cmdline())]
+        kids = pool_workers(p)
         time.sleep(0.2)
     assert len(kids) == 2, kids
     p.send_signal(signal.SIGKILL); p.wait()
     deadline = time.time() + 20
-    def running(c):
-        try: return c.status() != psutil.STATUS_ZOMBIE
-        except psutil.NoSuchProcess: return False
     while time.time() < deadline and any(running(c) for c in kids): time.sleep(0.2)
     alive = [c for c in kids if running(c)]
     for c in alive: c.kill()
@@ -276,9 +291,10 @@ def test_ctrl_c_with_workers_is_one_line_and_stops_them(tmp_path, when, how):
     deadline, kids = time.time() + 120, []
     def ready():
         if when == 'starting': return len(kids) == 2           # the workers are still importing the package
-        return any(c.cpu_percent(interval=0.2) > 50 for c in kids)
+        try: return any(c.cpu_percent(interval=0.2) > 50 for c in kids)
+        except psutil.Error: return False                  # a worker ended while we looked: look again
     while time.time() < deadline and not ready():
-        kids = [c for c in psutil.Process(p.pid).children(recursive=True) if 'spawn_main' in ' '.join(c.cmdline())]
+        kids = pool_workers(p)
         time.sleep(0.05)
     if how == 'ctrl-c': os.killpg(p.pid, signal.SIGINT)      # what Ctrl-C in a terminal sends: the whole group
     else: p.send_signal(signal.SIGTERM)                      # what `kill PID` sends: the command alone
@@ -286,7 +302,7 @@ def test_ctrl_c_with_workers_is_one_line_and_stops_them(tmp_path, when, how):
     assert p.returncode != 0 and 'Traceback' not in err and 'leaked' not in err, err
     assert 'interrupted' in err and 'run the same command to resume' in err, err
     time.sleep(2)
-    alive = [c for c in kids if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+    alive = [c for c in kids if running(c)]
     assert not alive, alive
     q = cli('run', *args[1:], '--quiet')
     assert q.returncode == 0, q.stderr

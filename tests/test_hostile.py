@@ -3,7 +3,7 @@ import json, os, random, re, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pandas as pd
 import pytest
-from test_cli import cli, one_line_error, TINY, tiny  # noqa: F401 (tiny is a fixture)
+from test_cli import cli, one_line_error, pool_workers, TINY, tiny  # noqa: F401 (tiny is a fixture)
 
 SMALL = ['--seed', '42', '--limit-train', '3000', '--max-epochs', '2', '--quiet']
 
@@ -61,16 +61,11 @@ def test_read_only_results_folder(disk, tmp_path):
     pd.testing.assert_frame_equal(frame(out), before)
 
 
-def _workers(p):
-    import psutil
-    return [c for c in psutil.Process(p.pid).children(recursive=True) if 'spawn_main' in ' '.join(c.cmdline())]
-
-
 def _kill_a_busy_worker(p, avoid=(), timeout=120):
     "SIGKILL one worker of `p` that is computing, as the out-of-memory killer would; return its pid."
     deadline = time.time() + timeout
     while time.time() < deadline:
-        for c in _workers(p):
+        for c in pool_workers(p):
             try:
                 if c.pid not in avoid and c.cpu_percent(interval=0.1) > 50: c.kill(); return c.pid
             except Exception: pass
