@@ -62,12 +62,13 @@ def test_read_only_results_folder(disk, tmp_path):
 
 
 def _kill_a_busy_worker(p, avoid=(), timeout=120):
-    "SIGKILL one worker of `p` that is computing, as the out-of-memory killer would; return its pid."
+    "SIGKILL one worker of `p` that is computing, as the out-of-memory killer would; return the pids of its pool."
     deadline = time.time() + timeout
     while time.time() < deadline:
-        for c in pool_workers(p):
+        pool = pool_workers(p)
+        for c in pool:
             try:
-                if c.pid not in avoid and c.cpu_percent(interval=0.1) > 50: c.kill(); return c.pid
+                if c.pid not in avoid and c.cpu_percent(interval=0.1) > 50: c.kill(); return {w.pid for w in pool}
             except Exception: pass
     raise AssertionError('no busy worker to kill')
 
@@ -94,7 +95,7 @@ def test_a_run_that_kills_its_worker_twice_is_named_and_the_rest_finish(tmp_path
     p = subprocess.Popen([shutil.which('htsr-overtrain'), 'run', *BIG, '--out', str(out)], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     first = _kill_a_busy_worker(p)                        # both runs in flight are lost, and retried one at a time
-    _kill_a_busy_worker(p, avoid={first})                 # the first retried run, alone, dies again: the culprit
+    _kill_a_busy_worker(p, avoid=first)                   # the first retried run, alone on a new pool, dies again
     _, err = p.communicate(timeout=600)
     one_line_error(subprocess.CompletedProcess([], p.returncode, '', '\n'.join(l for l in err.splitlines() if 'retrying' not in l)),
                    'killed its worker process again', 'run the same command')
