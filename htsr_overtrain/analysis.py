@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['COLUMNS', 'ANALYSIS', 'ESTIMATORS', 'EXTRAS', 'MIN_EVALS', 'verdict', 'esd', 'csn_fit', 'bounded_fit',
-           'bootstrap_alpha', 'model_from_weights', 'state_dict', 'analyze', 'load_model', 'diagnose']
+           'bootstrap_alpha', 'ww_fit', 'model_from_weights', 'state_dict', 'analyze', 'load_model', 'diagnose']
 
 # %% ../nbs/04_analysis.ipynb #60bfa9f4
 import contextlib, io, logging, sys, types, warnings
@@ -94,6 +94,19 @@ def bootstrap_alpha(evals, # eigenvalues of one layer
     rng = np.random.default_rng(seed)
     alphas = [csn_fit(rng.choice(ev, len(ev)), bounded)['alpha'] for _ in range(n)]
     return tuple(float(q) for q in np.percentile(alphas, [2.5, 97.5]))
+
+# %% ../nbs/04_analysis.ipynb #f2f85d46
+def ww_fit(evals, # eigenvalues of one layer (as esd gives them)
+          ) -> dict:
+    "weightwatcher 0.7.7's default power-law fit of `evals`, as `analyze` makes it: alpha, xmin, D, num_pl_spikes."
+    p = _wwm.DEFAULT_PARAMS
+    with threadpool_limits(1), warnings.catch_warnings(), np.errstate(all='ignore'), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter('ignore')
+        f = ww.WeightWatcher().fit_powerlaw(np.asarray(evals, np.float64), xmin=None, xmax=p[_wwm.XMAX], plot=False,
+                                            savefig=False, fix_fingers=p[_wwm.FIX_FINGERS], xmin_max=p[_wwm.XMIN_MAX],
+                                            max_fingers=p[_wwm.MAX_FINGERS], finger_thresh=p[_wwm.FINGER_THRESH],
+                                            fit_type=p[_wwm.FIT], pl_package=p[_wwm.PL_PACKAGE])
+    return dict(alpha=f[0], xmin=f[2], D=f[4], num_pl_spikes=f[6])
 
 # %% ../nbs/04_analysis.ipynb #ea4588f1
 COLUMNS = ['layer_id', 'name', 'M', 'N', 'num_evals', 'alpha', 'alpha_se', 'alpha_lo', 'alpha_hi', 'alpha_weighted', 'D',

@@ -63,6 +63,17 @@ def _parser():
     rep = sub.add_parser('report', help="redraw a results folder's figures and report.md, or, given a folder of preset "
                          "results, every preset's and REPRODUCTION.md")
     rep.add_argument('out', nargs='?', default=OUT, help=f'a results folder, or a folder of preset results folders (default: {OUT}/)')
+    v = sub.add_parser('verify', help="train saved runs again from their configurations and check that the weights (bit for "
+                       "bit) and every saved number come out the same")
+    v.add_argument('out', help='a results folder')
+    n = v.add_mutually_exclusive_group()
+    n.add_argument('--runs', type=_positive_int, default=3, metavar='N', help='verify the N runs that were cheapest to train (default 3)')
+    n.add_argument('--all', action='store_true', help='verify every run')
+    v.add_argument('--data-dir', default=None, help='folder of IDX files (default: $HTSR_DATA_DIR, then Keras download)')
+    v.add_argument('--quiet', action='store_true', help='no progress bar')
+    ln = sub.add_parser('lean', help="drop the weights of a finished results folder, keeping their hashes and eigenvalues "
+                        "(`verify` regenerates them); upgrades a folder of the older format")
+    ln.add_argument('out', help='a results folder')
     return p
 
 # %% ../nbs/08_cli.ipynb #aabc94ac
@@ -92,6 +103,15 @@ def _run(a):
     report = write_report(a.out)
     if not a.quiet: print(f"{len(df)} runs in {a.out}/results.csv; figures in {a.out}/figures; report {report}")
 
+# %% ../nbs/08_cli.ipynb #40d5551d
+def _verify(a):
+    from htsr_overtrain.sweep import verify
+    df = verify(a.out, None if a.all else a.runs, a.data_dir, a.quiet)
+    for r in df.itertuples(): print(f"{r.run_id}: {'the same' if r.same else 'DIFFERS: ' + r.differs}")
+    n, total = int(df['same'].sum()), len(list(Path(a.out).glob('runs/*')))
+    print(f"{n} of {len(df)} runs verified the same (of {total} in {a.out}{'' if a.all else '; --all for every run'})")
+    if n < len(df): sys.exit(1)
+
 # %% ../nbs/08_cli.ipynb #102fb5da
 def main(argv:list=None, # arguments (default: sys.argv[1:])
         ):
@@ -107,7 +127,8 @@ def main(argv:list=None, # arguments (default: sys.argv[1:])
         elif a.command == 'presets':
             import json
             from htsr_overtrain.sweep import PRESETS
-            print(json.dumps([p.to_dict() for p in PRESETS.values()], indent=1))
+            from htsr_overtrain.sweep import ALIASES
+            print(json.dumps([p.to_dict() for p in PRESETS.values()] + [dict(alias=k, preset=v) for k, v in ALIASES.items()], indent=1))
         elif a.command == 'diagnose':
             import pandas as pd
             from htsr_overtrain.analysis import diagnose
@@ -118,6 +139,13 @@ def main(argv:list=None, # arguments (default: sys.argv[1:])
             if (Path(a.out)/'results.csv').exists(): print(write_report(a.out))
             elif Path(a.out).is_dir(): print(write_reproduction(a.out))
             else: raise ValueError(f"{a.out} is not a results folder: give the folder that `htsr-overtrain run --out` wrote")
+        elif a.command == 'verify': _verify(a)
+        elif a.command == 'lean':
+            from htsr_overtrain.store import lean
+            d = lean(a.out)
+            print(f"{a.out}: weights dropped from {d['lean']} runs" + (f", {d['upgraded']} runs upgraded from format 3" if d['upgraded'] else '')
+                  + (f", {d['copied']} linked runs made copies" if d['copied'] else '')
+                  + ''.join(f"\n  left as is: run {r}: {w}" for r, w in d['skipped'].items()))
     except ValueError as e:
         sys.exit(f"htsr-overtrain: error: {e}")
     except OSError as e:                                   # e.g. a full disk or a read-only folder while drawing figures

@@ -13,7 +13,7 @@ import matplotlib, matplotlib.ticker
 import matplotlib.pyplot as plt
 import seaborn as sns
 from .analysis import esd
-from .store import load_weights, load_results, load_history, load_analysis, run_dir
+from .store import load_eigenvalues, load_results, load_history, load_analysis, run_dir
 
 # %% ../nbs/06_plots.ipynb #bfcc5fbe
 def summarize(df:pd.DataFrame, # results, one row per run
@@ -32,7 +32,7 @@ def _save(fig, path):
     if path is None: return fig
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     with matplotlib.rc_context({'svg.hashsalt': 'htsr_overtrain'}):
-        for ext in ('png', 'svg'): fig.savefig(path.with_suffix('.' + ext), dpi=150, bbox_inches='tight',
+        for ext in ('png', 'svg'): fig.savefig(path.with_suffix('.' + ext), dpi=100, bbox_inches='tight',
                                               metadata={'Date': None} if ext == 'svg' else None)
     return fig
 
@@ -141,8 +141,7 @@ def plot_esd(out, # a sweep's output folder
              path=None, # save as path.png and .svg when given
             ):
     "A run's eigenvalue spectrum on log-log axes, with the fitted power-law tail from `xmin` on."
-    w = load_weights(run_dir(out, row['run_id']))
-    ev = esd(w[2*layer - 2])
+    ev = load_eigenvalues(out, row['run_id'], layer)          # saved with the run: no weights needed
     fig = None
     if ax is None: fig, ax = plt.subplots(figsize=(5, 4))
     bins = np.logspace(np.log10(ev.min()), np.log10(ev.max()), 40)

@@ -237,7 +237,7 @@ def verdicts(root='results', # folder holding one results folder per preset
 def write_reproduction(root='results', # folder holding one results folder per preset
                       ) -> Path:
     "Redraw every preset's report and write `root/REPRODUCTION.md`: the verdicts, our numbers beside the published ones."
-    from htsr_overtrain.sweep import PRESETS
+    from htsr_overtrain.sweep import PRESETS, ALIASES
     root = Path(root)
     found = [n for n in PRESETS if (root/n/'results.csv').exists()]
     if not found: raise ValueError(f"{root} holds no preset results folders ({', '.join(PRESETS)}): run `htsr-overtrain run --preset NAME --out {root}/NAME` first")
@@ -253,7 +253,9 @@ def write_reproduction(root='results', # folder holding one results folder per p
         write_report(root/name)
         df = load_results(root/name); by = swept_field(df)
         lines += [f"## {name}", "", PRESETS[name].description + f". Made by `htsr-overtrain run --preset {name} --out {root/name}`.", ""]
-        if name in PUBLISHED: lines += ["Our means beside the published numbers:", "", md_table(compare(df, PUBLISHED[name], by).round(4)), ""]
+        for p in [name] + [a for a, n in ALIASES.items() if n == name]:   # a preset's table, and its aliases' (one set of runs)
+            if p in PUBLISHED: lines += [f"Our means beside the published numbers of {PUBLISHED_SOURCE[p]}:", "",
+                                         md_table(compare(df, PUBLISHED[p], by).round(4)), ""]
         lines += _body(root/name, df[df['status'] == 'ok'], by, fig=f'{name}/')
     (root/'REPRODUCTION.md').write_text('\n'.join(lines))
     return root/'REPRODUCTION.md'

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['FORMAT', 'CONFIG_COLUMNS', 'METRIC_COLUMNS', 'LAYER_COLUMNS', 'FC2_COLUMNS', 'RESULT_COLUMNS', 'WEIGHT_NAMES',
-           'SHAPES', 'RUN_FILES', 'run_id', 'result_row', 'atomic_write', 'provenance', 'run_dir', 'save_run',
-           'check_run', 'load_weights', 'load_history', 'load_analysis', 'damaged_runs', 'load_results', 'lock_out',
-           'prepare_out']
+           'SHAPES', 'RUN_FILES', 'WEIGHTS', 'LAYERS', 'run_id', 'weights_sha256', 'eigenvalues', 'result_row',
+           'atomic_write', 'provenance', 'run_dir', 'save_run', 'check_run', 'load_weights', 'load_eigenvalues',
+           'load_history', 'load_analysis', 'damaged_runs', 'load_results', 'lock_out', 'prepare_out', 'lean']
 
 # %% ../nbs/04a_store.ipynb #7d003362
 import hashlib, json, math, os, tempfile
@@ -16,17 +16,20 @@ from .analysis import COLUMNS, EXTRAS, ANALYSIS, ESTIMATORS
 from . import __version__
 
 # %% ../nbs/04a_store.ipynb #ef6842b0
-FORMAT = 3  # version of the folder layout (3: manifest.json per run; 2: engine in sweep.json, provenance)
+FORMAT = 4  # version of the folder layout (4: eigenvalues and weight hash, weights optional; 3: manifest.json per run)
 CONFIG_COLUMNS = ['run_id', 'dataset', 'batch_size', 'learning_rate', 'optimizer', 'seed', 'init_seed', 'trainable',
                   'engine', 'monitor', 'target_loss', 'min_delta', 'patience', 'max_epochs', 'limit_train']
 METRIC_COLUMNS = ['epochs', 'best_epoch', 'status', 'train_accuracy', 'train_loss', 'val_accuracy', 'val_loss',
                   'test_accuracy', 'test_loss']
 LAYER_COLUMNS = [c for c in COLUMNS if c not in ('layer_id', 'name', 'M', 'N', 'ww_warning', 'xmin_bounded')]
 FC2_COLUMNS = ['alpha', 'alpha_lo', 'alpha_hi', 'alpha_bounded', 'verdict']   # of layer 2, stored as alpha_fc2, ...
-RESULT_COLUMNS = CONFIG_COLUMNS + METRIC_COLUMNS + LAYER_COLUMNS + [f'{c}_fc2' for c in FC2_COLUMNS] + ['train_seconds', 'analysis']
+RESULT_COLUMNS = (CONFIG_COLUMNS + METRIC_COLUMNS + LAYER_COLUMNS + [f'{c}_fc2' for c in FC2_COLUMNS]
+                  + ['train_seconds', 'analysis', 'weights_sha256'])
 WEIGHT_NAMES = ['W1', 'b1', 'W2', 'b2', 'W3', 'b3']
 SHAPES = [(784, 300), (300,), (300, 100), (100,), (100, 10), (10,)]
-RUN_FILES = ['config.json', 'history.csv', 'analysis.csv', 'weights.npz', 'provenance.json', 'result.json']
+RUN_FILES = ['config.json', 'history.csv', 'analysis.csv', 'eigenvalues.json', 'provenance.json', 'result.json']  # always
+WEIGHTS = 'weights.npz'   # the one optional file of a run
+LAYERS = (1, 2)           # the layers a run analyses and keeps the eigenvalues of
 
 # %% ../nbs/04a_store.ipynb #032fc6ec
 def run_id(cfg, # a run's RunConfig
@@ -34,6 +37,23 @@ def run_id(cfg, # a run's RunConfig
     "A readable, unique folder name for `cfg`: its batch size, learning rate, seed and a hash of the rest."
     h = hashlib.sha1(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
     return f"bs{cfg.batch_size:04d}-lr{cfg.learning_rate:g}-seed{cfg.seed}-{h}"
+
+# %% ../nbs/04a_store.ipynb #51617a11
+def weights_sha256(weights:list, # [W1, b1, W2, b2, W3, b3] of the MLP
+                  ) -> str:
+    "SHA-256 of the weights' bytes, with each array's dtype and shape: the same weights give the same hash on any machine."
+    h = hashlib.sha256()
+    for w in weights:
+        w = np.ascontiguousarray(w)
+        h.update(f"{w.dtype.str}{w.shape}".encode()); h.update(w.tobytes())
+    return h.hexdigest()
+
+def eigenvalues(weights:list, # [W1, b1, W2, b2, W3, b3] of the MLP
+               ) -> dict:
+    "Layer id (as a string) -> the float64 eigenvalues of its `W^T W`, for the analysed layers; `{}` when the weights are not finite."
+    from htsr_overtrain.analysis import esd
+    if not all(np.isfinite(w).all() for w in weights): return {}
+    return {str(l): esd(weights[2 * l - 2]).tolist() for l in LAYERS}
 
 # %% ../nbs/04a_store.ipynb #dcff66ce
 def _clean(v):
@@ -99,21 +119,31 @@ def run_dir(out, # a results folder
     "The folder of run `rid` in `out`."
     return Path(out)/'runs'/rid
 
+def _manifest(d):
+    "Write `d/manifest.json` last: the checksums of the run's files (weights.npz when it is there)."
+    files = RUN_FILES + ([WEIGHTS] if (d/WEIGHTS).exists() else [])
+    atomic_write(d/'manifest.json', json.dumps({f: _sha256(d/f) for f in files}, indent=1))
+
 def save_run(out, # the sweep's output folder
              cfg, # the run's RunConfig
              res:dict, # what run_one returned: row, history, analysis, weights
+             keep_weights:bool=True, # also write weights.npz (the engine can always regenerate them)
             ) -> Path:
     "Write one finished run into `out/runs/<run_id>/`, its checksums in `manifest.json` last."
     d = run_dir(out, run_id(cfg))
+    if d.is_symlink(): d.unlink()                          # never write through a link into another folder
     d.mkdir(parents=True, exist_ok=True)
     (d/'manifest.json').unlink(missing_ok=True)           # from now until the end, the run is unfinished
     atomic_write(d/'config.json', json.dumps(cfg.to_dict(), indent=1))
     atomic_write(d/'history.csv', res['history'].to_csv(index=False))
     atomic_write(d/'analysis.csv', res['analysis'].to_csv(index=False))
-    atomic_write(d/'weights.npz', lambda p: np.savez_compressed(open(p, 'wb'), **dict(zip(WEIGHT_NAMES, res['weights']))))
+    atomic_write(d/'eigenvalues.json', json.dumps(eigenvalues(res['weights'])))
+    if keep_weights:
+        atomic_write(d/WEIGHTS, lambda p: np.savez_compressed(open(p, 'wb'), **dict(zip(WEIGHT_NAMES, res['weights']))))
+    else: (d/WEIGHTS).unlink(missing_ok=True)
     atomic_write(d/'provenance.json', json.dumps(provenance(cfg.engine), indent=1))
-    atomic_write(d/'result.json', json.dumps(res['row'], indent=1))
-    atomic_write(d/'manifest.json', json.dumps({f: _sha256(d/f) for f in RUN_FILES}, indent=1))
+    atomic_write(d/'result.json', json.dumps(res['row'] | dict(weights_sha256=weights_sha256(res['weights'])), indent=1))
+    _manifest(d)
     return d
 
 # %% ../nbs/04a_store.ipynb #770b1423
@@ -124,27 +154,47 @@ def _row(d):
     ok = isinstance(row, dict) and row.get('run_id') == d.name and {'status', 'test_accuracy', 'alpha'} <= set(row)
     return row if ok else None
 
+def _listed(d, required):
+    "What is wrong with the files `d/manifest.json` lists (every one of `required` among them), or ''."
+    if not (d/'manifest.json').exists(): return 'unfinished'
+    try:
+        sums = json.loads((d/'manifest.json').read_text())
+        assert isinstance(sums, dict) and set(required) <= set(sums) <= set(required) | {WEIGHTS}
+    except (OSError, ValueError, AssertionError): return 'manifest.json is damaged'
+    for f in sums:
+        if not (d/f).exists(): return f'{f} is missing'
+        if _sha256(d/f) != sums[f]: return f'{f} is damaged (its checksum differs from manifest.json)'
+    if (d/WEIGHTS).exists() and WEIGHTS not in sums: return f'{WEIGHTS} is not in manifest.json'
+    if _row(d) is None: return 'result.json is not a result of this run'
+    return ''
+
+_V3 = ['config.json', 'history.csv', 'analysis.csv', WEIGHTS, 'provenance.json', 'result.json']   # format 3's run files
+
 def check_run(d, # a run folder, out/runs/<run_id>
              ) -> str:
     "What is wrong with the saved run in `d`, or '' when every file is there and matches `manifest.json`."
     d = Path(d)
-    if not (d/'manifest.json').exists(): return 'unfinished'
-    try:
-        sums = json.loads((d/'manifest.json').read_text())
-        assert isinstance(sums, dict) and set(RUN_FILES) <= set(sums)
-    except (OSError, ValueError, AssertionError): return 'manifest.json is damaged'
-    for f in RUN_FILES:
-        if not (d/f).exists(): return f'{f} is missing'
-        if _sha256(d/f) != sums[f]: return f'{f} is damaged (its checksum differs from manifest.json)'
-    if _row(d) is None: return 'result.json is not a result of this run'
-    return ''
+    if d.is_symlink(): return 'is a link, not a run folder of its own'
+    why = _listed(d, RUN_FILES)
+    if why == '' and 'weights_sha256' not in _row(d): return 'result.json has no weights_sha256'
+    return why
 
 # %% ../nbs/04a_store.ipynb #aa7779f5
 def load_weights(path, # a run folder or its weights.npz
                 ) -> list:
-    "The `[W1, b1, W2, b2, W3, b3]` saved for a run."
-    p = Path(path); p = p/'weights.npz' if p.is_dir() else p
+    "The `[W1, b1, W2, b2, W3, b3]` saved for a run; a `ValueError` for a run that keeps none."
+    p = Path(path); p = p/WEIGHTS if p.is_dir() else p
+    if not p.exists():
+        raise ValueError(f"run {p.parent.name} keeps no weights ({p} is missing; a lean folder keeps only their hash): "
+                         f"`sweep.retrain(folder, run_id)` trains them again, bit for bit")
     with np.load(p) as z: return [z[k] for k in WEIGHT_NAMES]
+
+def load_eigenvalues(out, # a results folder
+                     rid:str, # a run id
+                     layer:int=1, # the layer id (1 or 2)
+                    ) -> np.ndarray:
+    "Run `rid`'s float64 eigenvalues of layer `layer`, ascending (empty for a diverged run)."
+    return np.array(json.loads((run_dir(out, rid)/'eigenvalues.json').read_text()).get(str(layer), []), np.float64)
 
 def load_history(out, # a results folder
                  rid:str, # a run id
@@ -206,6 +256,10 @@ def prepare_out(out, # the sweep's output folder, locked by lock_out
     if f.exists():
         try: old = json.loads(f.read_text())
         except ValueError: old = None
+        if isinstance(old, dict) and old.get('format') == 3:
+            raise ValueError(f"output folder {out} is in the results format of htsr_overtrain 0.1 (format 3, no eigenvalues "
+                             f"or weight hashes): `htsr-overtrain lean {out}` upgrades it (and drops the weights, which "
+                             f"`htsr-overtrain verify` regenerates), or choose another --out")
         if not isinstance(old, dict) or old.get('format') != FORMAT:
             raise ValueError(f"output folder {out} was written by an incompatible version of htsr_overtrain: "
                              f"choose another --out, or move the old results away")
@@ -220,3 +274,37 @@ def prepare_out(out, # the sweep's output folder, locked by lock_out
     atomic_write(out/'provenance.json', json.dumps(prov, indent=1))
     for t in out.glob('runs/*/.*.tmp'): t.unlink()          # left by a run killed mid-write (we hold the lock)
     return out
+
+# %% ../nbs/04a_store.ipynb #ed27385d
+def _upgrade_run(d):
+    "Give a format-3 run (weights, no eigenvalues) its eigenvalues.json and weights_sha256, from its weights."
+    w, row = load_weights(d), _row(d)
+    atomic_write(d/'eigenvalues.json', json.dumps(eigenvalues(w)))
+    atomic_write(d/'result.json', json.dumps(row | dict(weights_sha256=weights_sha256(w)), indent=1))
+    _manifest(d)
+
+def lean(out, # a results folder
+         drop:bool=True, # drop the weights (False: only upgrade a format-3 folder and make linked runs copies)
+        ) -> dict:
+    "Drop the weights of every intact run in `out` (upgrading a format-3 folder first); return what was done."
+    import shutil
+    out, done = Path(out), dict(lean=0, upgraded=0, copied=0, skipped={})
+    if not (out/'sweep.json').exists(): raise ValueError(f"{out} is not a results folder (no sweep.json): give a folder "
+                                                         f"that `htsr-overtrain run --out` wrote")
+    lock = lock_out(out)
+    try:
+        meta = json.loads((out/'sweep.json').read_text())
+        copied = {d.name for d in out.glob('runs/*') if d.is_symlink()}
+        for d in sorted(out.glob('runs/*')):
+            if d.is_symlink():                                     # a run shared with another folder: copy it here
+                src = d.resolve(); d.unlink(); shutil.copytree(src, d, ignore=shutil.ignore_patterns('.*'))
+                done['copied'] += 1                                # (its original keeps the weights)
+            if meta.get('format') == 3 and _listed(d, _V3) == '': _upgrade_run(d); done['upgraded'] += 1
+            why = check_run(d)
+            if why: done['skipped'][d.name] = why; continue
+            if (d/WEIGHTS).exists() and (drop or d.name in copied):
+                (d/'manifest.json').unlink(); (d/WEIGHTS).unlink(); _manifest(d); done['lean'] += 1
+        atomic_write(out/'sweep.json', json.dumps(meta | dict(format=FORMAT), indent=1))
+        atomic_write(out/'results.csv', load_results(out).to_csv(index=False))
+    finally: lock.close()
+    return done
