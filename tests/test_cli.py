@@ -114,19 +114,21 @@ def test_presets_prints_every_preset():
     p = cli('presets')
     assert p.returncode == 0, p.stderr
     presets = json.loads(p.stdout)
-    assert presets[3]['grid'] == {'seed+init_seed': [[1, 1], [2, 2], [3, 3], [4, 4], [5, 5]], 'batch_size': [1, 2, 4, 8, 16, 32]}
-    assert presets[3]['extras'] and not presets[3]['track'] and presets[5]['track']
+    assert presets[2]['grid'] == {'seed+init_seed': [[1, 1], [2, 2], [3, 3], [4, 4], [5, 5]], 'batch_size': [1, 2, 4, 8, 16, 32]}
+    assert presets[2]['extras'] and not presets[2]['track'] and presets[4]['track']
     assert presets[1]['base']['dataset'] == 'fashion_mnist' and presets[1]['base']['trainable'] == [1, 2, 3]
-    assert [q['name'] for q in presets] == ['blog', 'blog-notebook', 'blog-notebook-mnist', 'setol-batch-size', 'setol-learning-rate',
-                                           'fixed-budget', 'loss-target', 'fixed-budget-lr', 'loss-target-lr', 'val-loss', 'small-6k', 'small-12k']
-    assert presets[7]['grid']['learning_rate'] == [0.01, 0.08, 0.16, 0.32] and presets[7]['base']['batch_size'] == 32
-    assert presets[6]['base']['monitor'] == 'none' and presets[6]['base']['target_loss'] == 0.002
+    assert [q.get('name', q.get('alias')) for q in presets] == ['blog', 'blog-notebook', 'setol-batch-size', 'setol-learning-rate',
+        'fixed-budget', 'loss-target', 'fixed-budget-lr', 'loss-target-lr', 'val-loss', 'small-6k', 'small-12k', 'blog-notebook-mnist']
+    assert presets[-1] == {'alias': 'blog-notebook-mnist', 'preset': 'setol-batch-size'}
+    assert presets[6]['grid']['learning_rate'] == [0.01, 0.08, 0.16, 0.32] and presets[6]['base']['batch_size'] == 32
+    assert presets[5]['base']['monitor'] == 'none' and presets[5]['base']['target_loss'] == 0.002
 
 
 def test_unknown_preset(tmp_path):
     one_line_error(cli('run', '--preset', 'setol', '--out', tmp_path/'o'), "unknown preset 'setol'", 'blog')
 
 
+@pytest.mark.slow
 def test_preset_with_overrides_runs(tmp_path):
     out = tmp_path/'lr'
     p = cli('run', '--preset', 'setol-learning-rate', '--seed', '3', '--limit-train', '2000', '--max-epochs', '1',
@@ -209,6 +211,7 @@ def test_folder_in_use_by_another_sweep_is_refused(tmp_path):
     assert not (out/'sweep.json').exists()
 
 
+@pytest.mark.slow
 def test_rejected_command_does_not_block_its_correction(tmp_path):
     out = tmp_path/'fix'
     one_line_error(cli('run', '--seed', '42', '--limit-train', '5', '--batch-sizes', '32', '--out', out), 'batch_size 32 is larger')
@@ -227,12 +230,12 @@ def _truncate(f): f.write_bytes(f.read_bytes()[:len(f.read_bytes()) // 2])
 
 @pytest.mark.parametrize('damage', [
     lambda d: (d/'result.json').write_text('null'),
-    lambda d: (d/'result.json').write_text('{}'),
-    lambda d: _truncate(d/'result.json'),
-    lambda d: _truncate(d/'weights.npz'),
+    pytest.param(lambda d: (d/'result.json').write_text('{}'), marks=pytest.mark.slow),
+    pytest.param(lambda d: _truncate(d/'result.json'), marks=pytest.mark.slow),
+    pytest.param(lambda d: _truncate(d/'weights.npz'), marks=pytest.mark.slow),
     lambda d: (d/'weights.npz').write_bytes(b'garbage' * 100),
     lambda d: (d/'weights.npz').unlink(),
-    lambda d: (d/'history.csv').write_bytes(b'\x00\xff' * 50),
+    pytest.param(lambda d: (d/'history.csv').write_bytes(b'\x00\xff' * 50), marks=pytest.mark.slow),
 ], ids=['null', 'empty-dict', 'truncated-json', 'truncated-npz', 'garbage-npz', 'missing-npz', 'garbage-history'])
 def test_damaged_run_is_redone_not_trusted(tiny, tmp_path, damage):
     out, _ = tiny
@@ -264,6 +267,7 @@ def running(c):
     except psutil.NoSuchProcess: return False
 
 
+@pytest.mark.slow
 def test_workers_exit_when_the_sweep_is_killed(tmp_path):
     import psutil, signal, time
     args = ['run', '--seed', '42', '--batch-sizes', '8', '16', '--limit-train', '3000', '--max-epochs', '30', '--workers', '2',
@@ -282,6 +286,7 @@ def test_workers_exit_when_the_sweep_is_killed(tmp_path):
     assert not alive, f'{len(alive)} workers still running 20 s after their sweep was killed'
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('when,how', [('starting', 'ctrl-c'), ('training', 'ctrl-c'), ('training', 'kill')])
 def test_ctrl_c_with_workers_is_one_line_and_stops_them(tmp_path, when, how):
     import psutil, signal, time
@@ -349,6 +354,7 @@ def test_report_redraws_the_same_bytes(tiny, tmp_path):
     assert snap() == first                                     # a redraw changes no committed file
 
 
+@pytest.mark.slow
 def test_keras_engine_and_diagnose_print_no_tensorflow_lines(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != 'TF_CPP_MIN_LOG_LEVEL'}      # as a user's shell has it
     run = lambda *a: subprocess.run([shutil.which('htsr-overtrain'), *map(str, a)], capture_output=True, text=True,
@@ -363,3 +369,67 @@ def test_keras_engine_and_diagnose_print_no_tensorflow_lines(tmp_path):
     q = run('diagnose', tmp_path/'m.keras')
     assert q.returncode == 0 and 'too small' in q.stdout, q.stderr
     for noise in ('cuInit', 'oneDNN', 'cuda', 'E0000', 'I0000', 'W0000'): assert noise not in p.stderr + q.stderr, (p.stderr, q.stderr)
+
+
+def _lean_copy(tiny, tmp_path):
+    out, _ = tiny
+    copy = tmp_path/'lean'; shutil.copytree(out, copy)
+    p = cli('lean', copy)
+    assert p.returncode == 0 and 'weights dropped from 2 runs' in p.stdout, p.stderr
+    assert not list(copy.glob('runs/*/weights.npz')) and len(list(copy.glob('runs/*/eigenvalues.json'))) == 2
+    return copy
+
+
+def test_lean_folder_verifies_bit_for_bit(tiny, tmp_path):
+    copy = _lean_copy(tiny, tmp_path)
+    p = cli('verify', copy, '--all', '--quiet')
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.count(': the same') == 2 and '2 of 2 runs verified the same' in p.stdout
+    assert pd.read_csv(copy/'results.csv').equals(pd.read_csv(tiny[0]/'results.csv'))   # lean keeps every number
+    p = cli('run', *TINY, '--out', copy)                       # a lean folder resumes: nothing to train
+    assert p.returncode == 0 and '2 runs' in p.stdout and not list(copy.glob('runs/*/weights.npz')), p.stderr
+
+
+def test_verify_names_a_consistent_lie(tiny, tmp_path):
+    "A saved number edited and its manifest rewritten to match passes every checksum; retraining finds it."
+    import hashlib
+    copy = _lean_copy(tiny, tmp_path)
+    d = sorted((copy/'runs').iterdir())[0]
+    row = json.loads((d/'result.json').read_text()); row['test_accuracy'] += 0.01
+    (d/'result.json').write_text(json.dumps(row, indent=1))
+    sums = json.loads((d/'manifest.json').read_text())
+    sums['result.json'] = hashlib.sha256((d/'result.json').read_bytes()).hexdigest()
+    (d/'manifest.json').write_text(json.dumps(sums))
+    p = cli('verify', copy, '--runs', '2', '--quiet')
+    assert p.returncode == 1
+    assert f'{d.name}: DIFFERS: test_accuracy' in p.stdout and '1 of 2 runs verified the same' in p.stdout, p.stdout
+
+
+def test_verify_refuses_bad_folders_in_one_line(tiny, tmp_path):
+    one_line_error(cli('verify', tmp_path), 'holds no finished runs')
+    copy = tmp_path/'copy'; shutil.copytree(tiny[0], copy)
+    d = sorted((copy/'runs').iterdir())[0]; (d/'history.csv').write_text('epoch\n1\n')
+    one_line_error(cli('verify', copy), 'damaged or unfinished', d.name, 'history.csv is damaged')
+    one_line_error(cli('verify', copy, '--runs', '0'), '0 is not positive')
+
+
+def test_format_3_folder_is_refused_then_upgraded_by_lean(tiny, tmp_path):
+    "A folder written by the previous format (weights, no eigenvalues or hashes) is upgraded from its own weights."
+    import hashlib
+    out, _ = tiny
+    old = tmp_path/'old'; shutil.copytree(out, old)
+    sha = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()
+    for d in (old/'runs').iterdir():                           # make it what htsr_overtrain 0.1 wrote
+        (d/'eigenvalues.json').unlink()
+        row = json.loads((d/'result.json').read_text()); row.pop('weights_sha256')
+        (d/'result.json').write_text(json.dumps(row, indent=1))
+        files = ['config.json', 'history.csv', 'analysis.csv', 'weights.npz', 'provenance.json', 'result.json']
+        (d/'manifest.json').write_text(json.dumps({f: sha(d/f) for f in files}))
+    meta = json.loads((old/'sweep.json').read_text()); (old/'sweep.json').write_text(json.dumps(meta | dict(format=3)))
+    one_line_error(cli('run', *TINY, '--out', old), 'format 3', f'htsr-overtrain lean {old}')
+    p = cli('lean', old)
+    assert p.returncode == 0 and '2 runs upgraded from format 3' in p.stdout, p.stdout + p.stderr
+    for d in (out/'runs').iterdir():                           # the same eigenvalues and hash as the new format wrote
+        assert (old/'runs'/d.name/'eigenvalues.json').read_text() == (d/'eigenvalues.json').read_text()
+        assert json.loads((old/'runs'/d.name/'result.json').read_text()) == json.loads((d/'result.json').read_text())
+    assert cli('verify', old, '--all', '--quiet').returncode == 0

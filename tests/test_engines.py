@@ -40,6 +40,7 @@ def train_on(tmp_path, name, **env):
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_generic_and_host_cpu_give_identical_weights(tmp_path):
     host = train_on(tmp_path, 'host')
     generic = train_on(tmp_path, 'generic', NUMBA_CPU_NAME='generic', NUMBA_CPU_FEATURES='',
@@ -66,6 +67,7 @@ def test_command_line_does_not_import_tensorflow(tmp_path, args):
     for noise in ('cuInit', 'oneDNN', 'cuda', 'absl'): assert noise not in p.stderr + p.stdout
 
 
+@pytest.mark.slow
 def test_engine_stays_in_bounds(tmp_path):
     "Every array access checked (NUMBA_BOUNDSCHECK), on the most lit images (Fashion-MNIST), odd batch sizes, both optimizers."
     code = textwrap.dedent('''

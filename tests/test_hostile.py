@@ -27,6 +27,7 @@ def frame(out):
     return pd.read_csv(Path(out)/'results.csv').drop(columns='train_seconds')
 
 
+@pytest.mark.slow
 def test_full_disk_keeps_finished_runs_and_resumes(disk):
     mnt = disk('1500k')                                    # room for one run (weights.npz is about 1 MB), not two
     out = mnt/'out'
@@ -41,6 +42,7 @@ def test_full_disk_keeps_finished_runs_and_resumes(disk):
     assert len(frame(out)) == 2 and all(k.stat().st_mtime_ns == v for k, v in kept.items())
 
 
+@pytest.mark.slow
 def test_full_disk_while_drawing_the_report(disk, tmp_path):
     p = cli('run', '--seed', '42', '--batch-sizes', '32', *SMALL, '--out', tmp_path/'src')
     assert p.returncode == 0, p.stderr
@@ -50,6 +52,7 @@ def test_full_disk_while_drawing_the_report(disk, tmp_path):
     assert len(frame(out)) == 1
 
 
+@pytest.mark.slow
 def test_read_only_results_folder(disk, tmp_path):
     mnt = disk('20m'); out = mnt/'out'
     p = cli('run', '--seed', '42', '--batch-sizes', '32', *SMALL, '--out', out)
@@ -76,6 +79,7 @@ def _kill_a_busy_worker(p, avoid=(), timeout=120):
 BIG = ['--seed', '42', '--batch-sizes', '8', '16', '--limit-train', '20000', '--max-epochs', '30', '--workers', '2', '--quiet']
 
 
+@pytest.mark.slow
 def test_killed_worker_costs_nothing(tmp_path):
     "A worker killed once: the runs it took down are retried, and the sweep ends as if nothing happened."
     out = tmp_path/'kw'
@@ -90,6 +94,7 @@ def test_killed_worker_costs_nothing(tmp_path):
     pd.testing.assert_frame_equal(frame(out), frame(tmp_path/'serial'))
 
 
+@pytest.mark.slow
 def test_a_run_that_kills_its_worker_twice_is_named_and_the_rest_finish(tmp_path):
     out = tmp_path/'culprit'
     p = subprocess.Popen([shutil.which('htsr-overtrain'), 'run', *BIG, '--out', str(out)], stdout=subprocess.PIPE,
@@ -107,6 +112,7 @@ def test_a_run_that_kills_its_worker_twice_is_named_and_the_rest_finish(tmp_path
     assert len(frame(out)) == 2
 
 
+@pytest.mark.slow
 def test_kill_storm_then_resume_gives_the_uninterrupted_results(tmp_path):
     "SIGKILL the command at random moments (seeded), five times, then let it finish."
     args = ['run', '--seed', '42', '--batch-sizes', '8', '16', '32', '--limit-train', '6000', '--max-epochs', '8', '--workers', '1', '--quiet']
@@ -125,7 +131,7 @@ def test_kill_storm_then_resume_gives_the_uninterrupted_results(tmp_path):
         assert (out/'runs'/rid/'weights.npz').read_bytes() == (tmp_path/'calm'/'runs'/rid/'weights.npz').read_bytes()
 
 
-@pytest.mark.parametrize('attempt', [1, 2])
+@pytest.mark.parametrize('attempt', [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_two_configurations_started_at_once_never_mix(tmp_path, attempt):
     out = tmp_path/'race'
     exe = shutil.which('htsr-overtrain')
@@ -140,12 +146,12 @@ def test_two_configurations_started_at_once_never_mix(tmp_path, attempt):
 
 
 @pytest.mark.parametrize('damage, redo_message', [
-    (lambda d: (d/'analysis.csv').write_text('layer_id,alpha\n1,not-a-number\n'), 'analysis.csv is damaged'),
+    pytest.param(lambda d: (d/'analysis.csv').write_text('layer_id,alpha\n1,not-a-number\n'), 'analysis.csv is damaged', marks=pytest.mark.slow),
     (lambda d: (d/'history.csv').unlink(), 'history.csv is missing'),
-    (lambda d: (d/'manifest.json').write_text('{"config.json": 1}'), 'manifest.json is damaged'),
-    (lambda d: (d/'manifest.json').unlink(), None),        # killed just before its last write: unfinished, redone
-    (lambda d: shutil.rmtree(d.parent), None),              # runs/ gone under results.csv
-    (lambda d: (d/'config.json').write_text('{}'), 'config.json is damaged'),
+    pytest.param(lambda d: (d/'manifest.json').write_text('{"config.json": 1}'), 'manifest.json is damaged', marks=pytest.mark.slow),
+    pytest.param(lambda d: (d/'manifest.json').unlink(), None, marks=pytest.mark.slow),   # killed just before its last write: unfinished, redone
+    pytest.param(lambda d: shutil.rmtree(d.parent), None, marks=pytest.mark.slow),         # runs/ gone under results.csv
+    pytest.param(lambda d: (d/'config.json').write_text('{}'), 'config.json is damaged', marks=pytest.mark.slow),
 ], ids=['garbage-analysis', 'missing-history', 'garbage-manifest', 'missing-manifest', 'runs-folder-gone', 'edited-config'])
 def test_more_damage_is_redone(tiny, tmp_path, damage, redo_message):
     ref, _ = tiny
@@ -173,7 +179,7 @@ MODELS = {
 }
 
 
-@pytest.mark.parametrize('name', list(MODELS))
+@pytest.mark.parametrize('name', [n if n == 'functional-residual' else pytest.param(n, marks=pytest.mark.slow) for n in MODELS])
 def test_diagnose_the_models_users_have(tmp_path, name):
     make = f"import keras; keras.utils.set_random_seed(0); {MODELS[name]}.save({str(tmp_path/'m.keras')!r})"
     subprocess.run([sys.executable, '-c', make], check=True, capture_output=True, timeout=300)

@@ -4,6 +4,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+pytestmark = pytest.mark.slow           # a Dask cluster, kills and a reference sweep: run by .ci/run after the quick tests
+
 TINY = ['--seed', '42', '--batch-sizes', '8', '16', '32', '--limit-train', '3000', '--max-epochs', '3']
 
 
