@@ -11,6 +11,7 @@ import contextlib, io, logging, sys, types, warnings
 import numpy as np, pandas as pd
 from threadpoolctl import threadpool_limits
 from .seeding import tensorflow
+from .data import UserError
 _wwlog = logging.getLogger('weightwatcher')
 _wwlog.setLevel(logging.ERROR)                         # no note about PyTorch's absence on import
 with contextlib.redirect_stdout(io.StringIO()): import weightwatcher as ww
@@ -176,14 +177,14 @@ def load_model(path, # a saved Keras model (.keras, or legacy .h5)
     from pathlib import Path
     _, keras = tensorflow()
     p = Path(path)
-    if not p.exists(): raise ValueError(f"model file {p} does not exist: give the path of a saved .keras model")
+    if not p.exists(): raise UserError(f"model file {p} does not exist: give the path of a saved .keras model")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             return keras.saving.load_model(p, compile=False)
     except Exception as e:
         why = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
-        raise ValueError(f"{p} is not a Keras model file ({why}): save the model with model.save('name.keras')") from None
+        raise UserError(f"{p} is not a Keras model file ({why}): save the model with model.save('name.keras')") from None
 
 _REASONS = {'over-trained': 'alpha {a:.2f} < 2: very heavy-tailed, the layer may be over-trained',
             'well-trained': 'alpha {a:.2f} in [2, 6]: moderately heavy-tailed, well trained',
@@ -198,7 +199,7 @@ def diagnose(model, # a Keras model, or the path of a saved .keras model
     _, keras = tensorflow()
     if not isinstance(model, keras.Model): model = load_model(model)
     ids = [i for i, l in enumerate(model.layers) if getattr(l, 'kernel', None) is not None and len(l.kernel.shape) >= 2]
-    if not ids: raise ValueError(f"model {model.name!r} has no Dense or Conv layer to analyse")
+    if not ids: raise UserError(f"model {model.name!r} has no Dense or Conv layer to analyse")
     small = {i: min(model.layers[i].kernel.shape[-2:]) for i in ids if min(model.layers[i].kernel.shape[-2:]) < min_evals}
     fit = [i for i in ids if i not in small]
     df = analyze(model, layers=fit) if fit else pd.DataFrame(columns=COLUMNS)

@@ -8,6 +8,7 @@ __all__ = ['OUT', 'main']
 # %% ../nbs/08_cli.ipynb #f66d1af6
 import argparse, sys
 from pathlib import Path
+from .data import UserError
 
 # %% ../nbs/08_cli.ipynb #33fc9933
 def _positive_int(s):
@@ -18,6 +19,30 @@ def _positive_int(s):
 
 def _workers(s):
     return 'auto' if s == 'auto' else _positive_int(s)
+
+def _seed(s):
+    try: v = int(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a whole number") from None
+    if not 0 <= v < 2**32: raise argparse.ArgumentTypeError(f"{s} is outside 0 .. 2**32-1, the seeds NumPy takes: use 0 or more")
+    return v
+
+def _number(s):
+    try: return float(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
+
+def _path(s):
+    if not s.strip(): raise argparse.ArgumentTypeError("is empty: give a folder")
+    return s
+
+_VALUED = {'--seed', '--init-seed', '--learning-rate', '--min-delta', '--patience', '--max-epochs', '--target-loss', '--limit-train'}
+
+def _glue(argv):
+    "`--opt -x` as `--opt=-x` for options that take one value, so that -1 or -inf reach the option's own check."
+    out = []
+    for a in argv:
+        if out and out[-1] in _VALUED and a.startswith('-') and not a.startswith('--'): out[-1] = f"{out[-1]}={a}"
+        else: out.append(a)
+    return out
 
 class _Parser(argparse.ArgumentParser):
     "An argument parser whose errors are one line."
@@ -36,30 +61,32 @@ def _parser():
     r.add_argument('--dataset', help="'mnist' or 'fashion_mnist'")
     r.add_argument('--batch-sizes', type=_positive_int, nargs='+', metavar='N', help='batch sizes to sweep (blog: 1 2 4 8 16 32)')
     r.add_argument('--trainable', help="layer ids that train, e.g. '1' (blog) or '1,2', or 'all'")
-    r.add_argument('--seed', type=int, help="shuffle seed: run this seed only, instead of the preset's five "
+    r.add_argument('--seed', type=_seed, help="shuffle seed: run this seed only, instead of the preset's five "
                    "(the blog's own run: 42)")
-    r.add_argument('--init-seed', type=int, help="seed of the initial weights, with --seed (default 1, the blog's)")
-    r.add_argument('--learning-rate', type=float, help='learning rate (blog: 0.01)')
+    r.add_argument('--init-seed', type=_seed, help="seed of the initial weights, with --seed (default 1, the blog's)")
+    r.add_argument('--learning-rate', type=_number, help='learning rate (blog: 0.01)')
     r.add_argument('--optimizer', help="'sgd' (blog) or 'adam'")
-    r.add_argument('--min-delta', type=float, help='early-stopping min_delta on the training loss (blog: 0.001)')
+    r.add_argument('--min-delta', type=_number, help='early-stopping min_delta on the training loss (blog: 0.001)')
     r.add_argument('--patience', type=int, help='early-stopping patience (blog: 3)')
     r.add_argument('--max-epochs', type=_positive_int, help='upper bound on epochs (blog: 1000)')
     r.add_argument('--monitor', help="what early stopping watches: 'loss' (training loss, blog), 'val_loss', or 'none' (run --max-epochs)")
-    r.add_argument('--target-loss', type=float, help='also stop once the training loss reaches this value')
+    r.add_argument('--target-loss', type=_number, help='also stop once the training loss reaches this value')
     r.add_argument('--limit-train', type=_positive_int, metavar='N', help='use only the first N training images')
     r.add_argument('--engine', help="'fast' (default) or 'keras' (model.fit)")
-    r.add_argument('--data-dir', default=None, help='folder of IDX files (default: $HTSR_DATA_DIR, then Keras download)')
-    r.add_argument('--out', default=None, help=f"output folder (default: {OUT}/PRESET, e.g. {OUT}/blog)")
+    r.add_argument('--data-dir', type=_path, default=None, help='folder of IDX files (default: $HTSR_DATA_DIR, then Keras download)')
+    r.add_argument('--out', type=_path, default=None, help=f"output folder (default: {OUT}/PRESET, e.g. {OUT}/blog)")
     r.add_argument('--workers', type=_workers, default='auto', help="worker processes, one thread each: a number, or "
                    "'auto' (default) for one per core this process may use, at most one per run")
     r.add_argument('--scheduler', default=None, metavar='ADDRESS', help='send the runs to the Dask scheduler at ADDRESS')
+    r.add_argument('--cluster-timeout', type=_positive_int, default=60, metavar='SECONDS', help='with --scheduler: seconds to '
+                   'connect, and to wait while the cluster has no worker, before giving up (default 60)')
     r.add_argument('--extras', action='store_true', help="also compute SETOL's ERG gap and correlation traps")
     r.add_argument('--track', action='store_true', help="record layer 1's alpha and the test accuracy after every epoch")
     r.add_argument('--quiet', action='store_true', help='no progress output')
     sub.add_parser('presets', help="print every preset's name and full configuration")
     dg = sub.add_parser('diagnose', help='alpha, verdict and reason for every layer of a saved Keras model')
     dg.add_argument('path', help='a saved .keras model')
-    dg.add_argument('--plot-dir', default=None, help='also save each layer\'s ESD plot into this folder')
+    dg.add_argument('--plot-dir', type=_path, default=None, help='also save each layer\'s ESD plot into this folder')
     rep = sub.add_parser('report', help="redraw a results folder's figures and report.md, or, given a folder of preset "
                          "results, every preset's and REPRODUCTION.md")
     rep.add_argument('out', nargs='?', default=OUT, help=f'a results folder, or a folder of preset results folders (default: {OUT}/)')
@@ -69,7 +96,7 @@ def _parser():
     n = v.add_mutually_exclusive_group()
     n.add_argument('--runs', type=_positive_int, default=3, metavar='N', help='verify the N runs that were cheapest to train (default 3)')
     n.add_argument('--all', action='store_true', help='verify every run')
-    v.add_argument('--data-dir', default=None, help='folder of IDX files (default: $HTSR_DATA_DIR, then Keras download)')
+    v.add_argument('--data-dir', type=_path, default=None, help='folder of IDX files (default: $HTSR_DATA_DIR, then Keras download)')
     v.add_argument('--quiet', action='store_true', help='no progress bar')
     ln = sub.add_parser('lean', help="drop the weights of a finished results folder, keeping their hashes and eigenvalues "
                         "(`verify` regenerates them); upgrades a folder of the older format")
@@ -79,6 +106,11 @@ def _parser():
 # %% ../nbs/08_cli.ipynb #aabc94ac
 _FIELDS = ('dataset', 'trainable', 'seed', 'init_seed', 'learning_rate', 'optimizer', 'min_delta', 'patience', 'max_epochs',
            'limit_train', 'engine', 'monitor', 'target_loss')   # options that override the preset's base configuration
+
+def _close(client):
+    "Close a Dask client without waiting long for a scheduler that may be gone."
+    import threading
+    threading.Thread(target=lambda: client.close(timeout=5), daemon=True).start()
 
 def _run(a):
     from dataclasses import replace
@@ -94,9 +126,10 @@ def _run(a):
     workers = default_workers(len(sweep_configs(base, grid))) if a.workers == 'auto' else a.workers
     try:
         if a.scheduler:
-            from distributed import Client
-            with Client(a.scheduler, timeout='30s') as client:
-                df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, extras, client.get_executor(), track)
+            from htsr_overtrain.sweep import dask_client
+            client, health = dask_client(a.scheduler, a.cluster_timeout)
+            try: df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, extras, client.get_executor(), track, health=health)
+            finally: _close(client)
         else: df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, extras, track=track, workers=workers)
     except KeyboardInterrupt:
         sys.exit(f"htsr-overtrain: interrupted; finished runs are saved in {a.out}: run the same command to resume")
@@ -118,7 +151,7 @@ def main(argv:list=None, # arguments (default: sys.argv[1:])
     "Entry point of the `htsr-overtrain` command."
     import os
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')    # if TensorFlow starts (keras engine, diagnose): not even its
-    a = _parser().parse_args(argv)                        # harmless C++ error lines; real failures still raise
+    a = _parser().parse_args(_glue(sys.argv[1:] if argv is None else list(map(str, argv))))   # harmless C++ lines
     if argv is None:                                      # as a command: `kill` (SIGTERM) stops it like Ctrl-C, in one line
         import signal
         signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -136,9 +169,9 @@ def main(argv:list=None, # arguments (default: sys.argv[1:])
             with pd.option_context('display.width', 200, 'display.max_colwidth', 90): print(df.to_string(index=False))
         elif a.command == 'report':
             from htsr_overtrain.reproduction import write_report, write_reproduction
-            if (Path(a.out)/'results.csv').exists(): print(write_report(a.out))
+            if any((Path(a.out)/f).exists() for f in ('results.csv', 'sweep.json', 'runs')): print(write_report(a.out))
             elif Path(a.out).is_dir(): print(write_reproduction(a.out))
-            else: raise ValueError(f"{a.out} is not a results folder: give the folder that `htsr-overtrain run --out` wrote")
+            else: raise UserError(f"{a.out} is not a results folder: give the folder that `htsr-overtrain run --out` wrote")
         elif a.command == 'verify': _verify(a)
         elif a.command == 'lean':
             from htsr_overtrain.store import lean
@@ -146,10 +179,20 @@ def main(argv:list=None, # arguments (default: sys.argv[1:])
             print(f"{a.out}: weights dropped from {d['lean']} runs" + (f", {d['upgraded']} runs upgraded from format 3" if d['upgraded'] else '')
                   + (f", {d['copied']} linked runs made copies" if d['copied'] else '')
                   + ''.join(f"\n  left as is: run {r}: {w}" for r, w in d['skipped'].items()))
-    except ValueError as e:
+    except UserError as e:
         sys.exit(f"htsr-overtrain: error: {e}")
+    except (IsADirectoryError, NotADirectoryError, FileExistsError) as e:   # a file or folder stands in the way
+        what = 'a folder where a file' if isinstance(e, IsADirectoryError) else 'a file where a folder'
+        sys.exit(f"htsr-overtrain: error: {e.filename2 or e.filename} is {what} is needed: move it away, or choose another path "
+                 f"(finished runs are kept)")
     except OSError as e:                                   # e.g. a full disk or a read-only folder while drawing figures
         sys.exit(f"htsr-overtrain: error: cannot write {e.filename or 'a file'} ({e.strerror or e}): make room, or make "
                  f"the folder writable, and run the same command again (finished runs are kept)")
     except KeyboardInterrupt:                              # e.g. while drawing figures, or importing TensorFlow
         sys.exit("htsr-overtrain: interrupted")
+    except Exception as e:                                 # not the user's doing: say so, and keep the traceback
+        import tempfile, traceback
+        fd, path = tempfile.mkstemp(prefix='htsr-overtrain-traceback-', suffix='.txt')
+        with os.fdopen(fd, 'w') as f: traceback.print_exc(file=f)
+        sys.exit(f"htsr-overtrain: internal error, a bug in htsr_overtrain ({type(e).__name__}: {str(e).splitlines()[0][:160] if str(e) else ''}); "
+                 f"the traceback is in {path}: please report it (finished runs are kept)")

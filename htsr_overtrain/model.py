@@ -8,6 +8,7 @@ __all__ = ['SIZES', 'glorot_weights', 'build_mlp3', 'dense_ids', 'parse_trainabl
 # %% ../nbs/02_model.ipynb #8b4b4548
 import numpy as np
 from .seeding import tensorflow
+from .data import UserError
 
 # %% ../nbs/02_model.ipynb #d097fb34
 SIZES = (784, 300, 100, 10)  # units of the input and of each Dense layer
@@ -54,10 +55,10 @@ def parse_trainable(trainable, # layer ids (ints, a comma list such as '1,2'), o
         try: i = int(t)
         except (TypeError, ValueError): i = None
         if i is None or i not in valid or str(t).strip() != str(i):
-            raise ValueError(f"layer id {t!r} is not a Dense layer of the model: "
+            raise UserError(f"layer id {t!r} is not a Dense layer of the model: "
                              f"use one or more of {', '.join(map(str, valid))}, or 'all'")
         ids.append(i)
-    if not ids: raise ValueError(f"no trainable layer given: use one or more of {', '.join(map(str, valid))}, or 'all'")
+    if not ids: raise UserError(f"no trainable layer given: use one or more of {', '.join(map(str, valid))}, or 'all'")
     return tuple(sorted(set(ids)))
 
 def set_trainable(model, # a Keras model, changed in place

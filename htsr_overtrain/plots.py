@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from .analysis import esd
 from .store import load_eigenvalues, load_results, load_history, load_analysis, run_dir
+from .data import UserError
 
 # %% ../nbs/06_plots.ipynb #bfcc5fbe
 def summarize(df:pd.DataFrame, # results, one row per run
@@ -124,7 +125,7 @@ def plot_alpha_trajectories(out, # a sweep's output folder, run with track=True
     "Layer 1's alpha and the test accuracy after every epoch, one line per run (needs tracked histories)."
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.6))
     for c, r, h, lab in _histories(out, df):
-        if 'alpha' not in h: raise ValueError(f"run {r['run_id']} has no per-epoch alpha: run the sweep with track=True (--track)")
+        if 'alpha' not in h: raise UserError(f"run {r['run_id']} has no per-epoch alpha: run the sweep with track=True (--track)")
         a1.plot(h['epoch'], h['alpha'], color=c, label=lab, lw=1); a2.plot(h['alpha'], h['test_accuracy'], '.-', color=c, ms=2, lw=0.8)
     for ax in (a1, a2): ax.grid(alpha=0.3)
     a1.axhline(2, color='C3', ls='--', lw=1); a2.axvline(2, color='C3', ls='--', lw=1)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from scipy import stats
 from .store import load_results, damaged_runs, load_history
+from .data import UserError
 from .plots import summarize, plot_sweep, plot_alpha_vs_accuracy, plot_alpha_trajectories
 
 # %% ../nbs/07_reproduction.ipynb #7b6f6de9
@@ -97,8 +98,12 @@ def claims(df:pd.DataFrame, # results, one row per run (several seeds per point)
         return dict(claim=claim, compared=compared, difference=ci, p=f"{r['p']:.3g}" if np.isfinite(r['p']) else '-',
                     seeds=r['n'], verdict=verdict_of(r, sign), evidence=evidence)
     alphas = ' -> '.join(f"{m.loc[x, 'alpha']:.2f}" for x in v)
+    untestable = lambda claim, why: dict(claim=claim, compared=why, difference='-', p='-', seeds=len(P('alpha')),
+                                         verdict='not testable here', evidence=f'mean alpha {alphas}')
+    one = f'one {name} only ({v[0]:g}): nothing to compare it with'
     rows = [row('alpha falls as training gets harder', f'alpha at {name} {v[0]:g} minus at {v[-1]:g}', 'alpha', v[0], v[-1],
-                evidence=f'mean alpha {alphas} ({name} {v[0]:g} to {v[-1]:g})'),
+                evidence=f'mean alpha {alphas} ({name} {v[0]:g} to {v[-1]:g})') if len(v) > 1 else
+            untestable('alpha falls as training gets harder', one),
             row(f'alpha < 2 at the most-trained point', f'mean alpha at {name} {v[-1]:g} minus 2', 'alpha', v[-1], mu=2, sign=-1,
                 evidence=f"alpha {m.loc[v[-1], 'alpha']:.3f}, per seed " + ', '.join(f'{a:.2f}' for a in P('alpha')[v[-1]].dropna()))]
     low = m['alpha'].idxmin()
@@ -110,9 +115,7 @@ def claims(df:pd.DataFrame, # results, one row per run (several seeds per point)
         if 'ERG_gap' in df and df['ERG_gap'].notna().any():
             rows.append(row('the ERG gap closes where alpha < 2', f'mean ERG gap at {name} {low:g}', 'ERG_gap', low, sign=-1,
                             evidence='per seed ' + ', '.join(f'{g:.1f}' for g in P('ERG_gap')[low].dropna())))
-    else:
-        rows.append(dict(claim='test accuracy drops where alpha < 2', compared='no point has a mean alpha below 2',
-                         difference='-', p='-', seeds=len(P('alpha')), verdict='not testable here', evidence=f'mean alpha {alphas}'))
+    else: rows.append(untestable('test accuracy drops where alpha < 2', one if len(v) < 2 else 'no point has a mean alpha below 2'))
     return pd.DataFrame(rows)
 
 # %% ../nbs/07_reproduction.ipynb #9064f980
@@ -201,7 +204,7 @@ def write_report(out, # a sweep's output folder
     "Draw the sweep's figures and write `out/report.md`; return its path."
     out = Path(out); every = load_results(out)
     damaged = damaged_runs(out)                           # load_results leaves them out
-    if not len(every): raise ValueError(f"results folder {out} holds no intact finished runs"
+    if not len(every): raise UserError(f"results folder {out} holds no intact finished runs"
                                         + (f" ({len(damaged)} damaged)" if damaged else "")
                                         + f": run `htsr-overtrain run --out {out}` to compute them")
     df = every[every['status'] == 'ok']                   # diverged runs have no spectrum to fit
@@ -240,7 +243,7 @@ def write_reproduction(root='results', # folder holding one results folder per p
     from htsr_overtrain.sweep import PRESETS, ALIASES
     root = Path(root)
     found = [n for n in PRESETS if (root/n/'results.csv').exists()]
-    if not found: raise ValueError(f"{root} holds no preset results folders ({', '.join(PRESETS)}): run `htsr-overtrain run --preset NAME --out {root}/NAME` first")
+    if not found: raise UserError(f"{root} holds no preset results folders ({', '.join(PRESETS)}): run `htsr-overtrain run --preset NAME --out {root}/NAME` first")
     lines = ["# Every published version of the experiment, and the controls, re-run", "",
         "Computed by the fast engine, which gives the same bits on any x86-64 CPU: each command below, run again, gives the "
         "same results (alpha to about 1e-9, as LAPACK's SVD is CPU-specific; wall times differ). `sweep.json` and "

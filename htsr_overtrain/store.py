@@ -6,14 +6,16 @@
 __all__ = ['FORMAT', 'CONFIG_COLUMNS', 'METRIC_COLUMNS', 'LAYER_COLUMNS', 'FC2_COLUMNS', 'RESULT_COLUMNS', 'WEIGHT_NAMES',
            'SHAPES', 'RUN_FILES', 'WEIGHTS', 'LAYERS', 'run_id', 'weights_sha256', 'eigenvalues', 'result_row',
            'atomic_write', 'provenance', 'run_dir', 'save_run', 'check_run', 'load_weights', 'load_eigenvalues',
-           'load_history', 'load_analysis', 'damaged_runs', 'load_results', 'lock_out', 'prepare_out', 'lean']
+           'load_history', 'load_analysis', 'damaged_runs', 'load_results', 'lock_out', 'prepare_out', 'set_aside',
+           'lean']
 
 # %% ../nbs/04a_store.ipynb #7d003362
-import hashlib, json, math, os, tempfile
+import hashlib, json, math, os, sys, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd
 from .analysis import COLUMNS, EXTRAS, ANALYSIS, ESTIMATORS
 from . import __version__
+from .data import UserError
 
 # %% ../nbs/04a_store.ipynb #ef6842b0
 FORMAT = 4  # version of the folder layout (4: eigenvalues and weight hash, weights optional; 3: manifest.json per run)
@@ -35,8 +37,12 @@ LAYERS = (1, 2)           # the layers a run analyses and keeps the eigenvalues 
 def run_id(cfg, # a run's RunConfig
           ) -> str:
     "A readable, unique folder name for `cfg`: its batch size, learning rate, seed and a hash of the rest."
-    h = hashlib.sha1(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
-    return f"bs{cfg.batch_size:04d}-lr{cfg.learning_rate:g}-seed{cfg.seed}-{h}"
+    return _rid(cfg.to_dict())
+
+def _rid(c:dict) -> str:
+    "`run_id` of a configuration given as the dict `config.json` holds."
+    h = hashlib.sha1(json.dumps(c, sort_keys=True).encode()).hexdigest()[:8]
+    return f"bs{c['batch_size']:04d}-lr{c['learning_rate']:g}-seed{c['seed']}-{h}"
 
 # %% ../nbs/04a_store.ipynb #51617a11
 def weights_sha256(weights:list, # [W1, b1, W2, b2, W3, b3] of the MLP
@@ -177,7 +183,13 @@ def check_run(d, # a run folder, out/runs/<run_id>
     if d.is_symlink(): return 'is a link, not a run folder of its own'
     why = _listed(d, RUN_FILES)
     if why == '' and 'weights_sha256' not in _row(d): return 'result.json has no weights_sha256'
+    if why == '' and (r := _config_rid(d)) != d.name: return f"config.json is not this run's configuration ({r})"
     return why
+
+def _config_rid(d):
+    "The run id that `d/config.json` hashes to, or why it has none."
+    try: return _rid(json.loads((d/'config.json').read_text()))
+    except (OSError, ValueError, TypeError, KeyError) as e: return f'unreadable: {type(e).__name__}'
 
 # %% ../nbs/04a_store.ipynb #aa7779f5
 def load_weights(path, # a run folder or its weights.npz
@@ -185,7 +197,7 @@ def load_weights(path, # a run folder or its weights.npz
     "The `[W1, b1, W2, b2, W3, b3]` saved for a run; a `ValueError` for a run that keeps none."
     p = Path(path); p = p/WEIGHTS if p.is_dir() else p
     if not p.exists():
-        raise ValueError(f"run {p.parent.name} keeps no weights ({p} is missing; a lean folder keeps only their hash): "
+        raise UserError(f"run {p.parent.name} keeps no weights ({p} is missing; a lean folder keeps only their hash): "
                          f"`sweep.retrain(folder, run_id)` trains them again, bit for bit")
     with np.load(p) as z: return [z[k] for k in WEIGHT_NAMES]
 
@@ -229,19 +241,19 @@ def lock_out(out, # the sweep's output folder (created if missing)
     "Hold an exclusive lock on `out` while a sweep writes there; a second sweep on it gets a `ValueError`."
     import fcntl
     out = Path(out)
-    if out.exists() and not out.is_dir(): raise ValueError(f"output folder {out} is a file: choose another --out")
+    if out.exists() and not out.is_dir(): raise UserError(f"output folder {out} is a file: choose another --out")
     if out.is_dir() and not (out/'sweep.json').exists() and any(p.name != '.lock' for p in out.iterdir()):
-        raise ValueError(f"output folder {out} holds other files and no sweep.json, so it is not a results folder: "
+        raise UserError(f"output folder {out} holds other files and no sweep.json, so it is not a results folder: "
                          f"choose a new or empty folder for --out (nothing in {out} was changed)")
     try:
         out.mkdir(parents=True, exist_ok=True)
         f = open(out/'.lock', 'a+')
     except OSError as e:
-        raise ValueError(f"output folder {out} cannot be written ({e.strerror}): choose another --out") from None
+        raise UserError(f"output folder {out} cannot be written ({e.strerror}): choose another --out") from None
     try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         f.close()
-        raise ValueError(f"output folder {out} is being written by another htsr-overtrain sweep: wait for it to "
+        raise UserError(f"output folder {out} is being written by another htsr-overtrain sweep: wait for it to "
                          f"finish, or choose another --out") from None
     return f
 
@@ -255,25 +267,52 @@ def prepare_out(out, # the sweep's output folder, locked by lock_out
     meta, f = dict(format=FORMAT, base=base, provenance=prov), out/'sweep.json'
     if f.exists():
         try: old = json.loads(f.read_text())
-        except ValueError: old = None
+        except (ValueError, UnicodeDecodeError):
+            raise UserError(f"{f} is damaged (not JSON): restore it from a backup, or choose another --out (the runs in "
+                            f"{out} are untouched)") from None
         if isinstance(old, dict) and old.get('format') == 3:
-            raise ValueError(f"output folder {out} is in the results format of htsr_overtrain 0.1 (format 3, no eigenvalues "
+            raise UserError(f"output folder {out} is in the results format of htsr_overtrain 0.1 (format 3, no eigenvalues "
                              f"or weight hashes): `htsr-overtrain lean {out}` upgrades it (and drops the weights, which "
                              f"`htsr-overtrain verify` regenerates), or choose another --out")
         if not isinstance(old, dict) or old.get('format') != FORMAT:
-            raise ValueError(f"output folder {out} was written by an incompatible version of htsr_overtrain: "
+            raise UserError(f"output folder {out} was written by an incompatible version of htsr_overtrain: "
                              f"choose another --out, or move the old results away")
         if old.get('base', {}).get('engine') != base.get('engine'):
-            raise ValueError(f"output folder {out} holds runs of the {old['base'].get('engine')!r} engine, not the "
+            raise UserError(f"output folder {out} holds runs of the {old['base'].get('engine')!r} engine, not the "
                              f"{base.get('engine')!r} engine: choose another --out (the engines' runs differ like seeds)")
         if old.get('base') != base:
             diff = {k: (old.get('base', {}).get(k), v) for k, v in base.items() if old.get('base', {}).get(k) != v}
-            raise ValueError(f"output folder {out} holds a sweep of a different configuration "
+            raise UserError(f"output folder {out} holds a sweep of a different configuration "
                              f"(stored vs asked: {diff}): choose another --out to keep both")
     else: atomic_write(f, json.dumps(meta, indent=1))
     atomic_write(out/'provenance.json', json.dumps(prov, indent=1))
     for t in out.glob('runs/*/.*.tmp'): t.unlink()          # left by a run killed mid-write (we hold the lock)
+    set_aside(out, base)
     return out
+
+# %% ../nbs/04a_store.ipynb #8c77a684
+def _stranger(d, base):
+    "Why entry `d` of runs/ is not a run of the sweep whose base configuration is `base` ('' when it is, or when it is damaged)."
+    if d.is_symlink(): return 'a link, not a run folder of its own'
+    if not d.is_dir(): return 'not a folder'
+    if _listed(d, RUN_FILES): return ''                       # unfinished or damaged: redone in place, as before
+    cfg = json.loads((d/'config.json').read_text())
+    if (r := _config_rid(d)) != d.name: return f"its config.json is not the configuration of {d.name} ({r})"
+    other = {k: [cfg.get(k), v] for k, v in base.items() if cfg.get(k) != v}
+    return f"a run of another sweep (config.json vs sweep.json: {other})" if other else ''
+
+def set_aside(out, # a results folder, locked
+              base:dict, # the sweep's base configuration, as sweep.json holds it
+             ) -> dict:
+    "Move every entry of `out/runs/` that is not a run of this sweep to `out/set-aside/`; return name -> why."
+    moved = {}
+    for d in sorted(Path(out).glob('runs/*')):
+        if d.name.startswith('.') or not (why := _stranger(d, base)): continue
+        dest, n = Path(out)/'set-aside'/d.name, 1
+        while dest.exists() or dest.is_symlink(): n += 1; dest = Path(out)/'set-aside'/f'{d.name}-{n}'
+        dest.parent.mkdir(exist_ok=True); os.replace(d, dest); moved[d.name] = why
+        print(f"htsr-overtrain: set aside runs/{d.name} as {dest.relative_to(out)}: {why}", file=sys.stderr)
+    return moved
 
 # %% ../nbs/04a_store.ipynb #ed27385d
 def _upgrade_run(d):
@@ -289,7 +328,7 @@ def lean(out, # a results folder
     "Drop the weights of every intact run in `out` (upgrading a format-3 folder first); return what was done."
     import shutil
     out, done = Path(out), dict(lean=0, upgraded=0, copied=0, skipped={})
-    if not (out/'sweep.json').exists(): raise ValueError(f"{out} is not a results folder (no sweep.json): give a folder "
+    if not (out/'sweep.json').exists(): raise UserError(f"{out} is not a results folder (no sweep.json): give a folder "
                                                          f"that `htsr-overtrain run --out` wrote")
     lock = lock_out(out)
     try:

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['BATCH_SIZES', 'BLOG_SEEDS', 'SETOL_SEEDS', 'NEAR_2', 'NEAR_2_LR', 'SETOL', 'PRESETS', 'ALIASES', 'run_one',
            'reanalyse', 'sweep_configs', 'grid_fields', 'run_sweep', 'retrain', 'verify_run', 'verify', 'Preset',
-           'get_preset', 'local_executor', 'default_workers']
+           'get_preset', 'local_executor', 'default_workers', 'dask_client']
 
 # %% ../nbs/05_sweep.ipynb #1ac6e92d
 import io, itertools, json, math, os, sys
@@ -20,6 +20,7 @@ from .store import (run_id, run_dir, result_row, save_run, check_run, load_resul
                                   atomic_write, load_weights, load_history, load_eigenvalues, weights_sha256, eigenvalues,
                                   METRIC_COLUMNS, CONFIG_COLUMNS, WEIGHTS)
 from .analysis import ANALYSIS
+from .data import UserError
 
 # %% ../nbs/05_sweep.ipynb #209732e6
 def run_one(cfg:RunConfig, # the run's configuration
@@ -66,11 +67,11 @@ def sweep_configs(base:RunConfig, # the configuration every run shares
     fields = list(RunConfig.__dataclass_fields__)
     for k in grid:
         for f in k.split('+'):
-            if f not in fields: raise ValueError(f"unknown config field {f!r} in the sweep grid: use one of {', '.join(fields)}")
+            if f not in fields: raise UserError(f"unknown config field {f!r} in the sweep grid: use one of {', '.join(fields)}")
     def kw(k, v):
         fs = k.split('+')
         if len(fs) == 1: return {k: v}
-        if len(v) != len(fs): raise ValueError(f"grid entry {k!r} takes {len(fs)} values together, not {v!r}")
+        if len(v) != len(fs): raise UserError(f"grid entry {k!r} takes {len(fs)} values together, not {v!r}")
         return dict(zip(fs, v))
     keys = list(grid)
     return [replace(base, **{f: x for k, v in zip(keys, vals) for f, x in kw(k, v).items()})
@@ -91,6 +92,7 @@ def run_sweep(base:RunConfig=None, # shared configuration (default: the blog's p
               track:bool=False, # record layer 1's alpha and the test accuracy after every epoch in the histories
               workers:int=1, # local worker processes when no executor is given (1: in this process)
               keep_weights:bool=True, # keep each run's weights.npz (False: only their hash and eigenvalues, see store.lean)
+              health=None, # with an executor: called every second, returns why the cluster failed ('' while it is well)
              ) -> pd.DataFrame:
     "Run every configuration of the sweep not yet in `out`, saving each at once; return all results."
     base = base or RunConfig()
@@ -98,12 +100,12 @@ def run_sweep(base:RunConfig=None, # shared configuration (default: the blog's p
     cfgs = sweep_configs(base, grid)
     n = len(prepare_data(base, data_dir)['y_train'])      # fail on bad data before anything is written
     for c in cfgs:
-        if c.batch_size > n: raise ValueError(f"batch_size {c.batch_size} is larger than the {n} training images: "
+        if c.batch_size > n: raise UserError(f"batch_size {c.batch_size} is larger than the {n} training images: "
                                               f"use a smaller batch size or more images")
     lock = lock_out(out)
     try:
         out = prepare_out(out, {k: v for k, v in base.to_dict().items() if k not in grid_fields(grid)})
-        return _sweep(cfgs, out, (data_dir, extras, None, track), quiet, executor, workers, keep_weights)
+        return _sweep(cfgs, out, (data_dir, extras, None, track), quiet, executor, workers, keep_weights, health)
     finally: lock.close()
 
 # %% ../nbs/05_sweep.ipynb #ff35987a
@@ -116,7 +118,7 @@ def _stale(out, c, extras):
     old = json.loads((run_dir(out, run_id(c))/'result.json').read_text())
     return old.get('analysis') != ANALYSIS or (extras and old['status'] == 'ok' and 'ERG_gap' not in old)
 
-def _sweep(cfgs, out, args, quiet, executor, workers, keep_weights=True):
+def _sweep(cfgs, out, args, quiet, executor, workers, keep_weights=True, health=None):
     "The body of `run_sweep`, with the folder checked and locked; `args` are `run_one`'s after the config."
     why = {run_id(c): check_run(run_dir(out, run_id(c))) for c in cfgs}
     for c in cfgs:                                        # stale and lean: no weights to re-analyse, so retrain
@@ -135,13 +137,16 @@ def _sweep(cfgs, out, args, quiet, executor, workers, keep_weights=True):
         try:
             save_run(out, c, res, keep_weights)
             atomic_write(out/'results.csv', load_results(out).to_csv(index=False))
+        except (IsADirectoryError, NotADirectoryError, FileExistsError) as e:    # something in the way
+            raise UserError(f"cannot save run {run_id(c)} in {out}: {e.filename2 or e.filename} is in the way ({e.strerror}): move it "
+                            f"away, then run the same command (the runs saved before it are intact)") from None
         except OSError as e:                              # disk full, folder made read-only, ...
-            raise ValueError(f"cannot save run {run_id(c)} in {out} ({e.strerror or e}): the runs saved before it are "
+            raise UserError(f"cannot save run {run_id(c)} in {out} ({e.strerror or e}): the runs saved before it are "
                              f"intact; make room or make the folder writable, then run the same command") from None
         r = res['row']; bar.update(1)
         bar.write(f"bs={c.batch_size} lr={c.learning_rate:g} seed={c.seed}: {r['epochs']} epochs, "
                   f"test acc {_num(r['test_accuracy'], '.4f')}, alpha {_num(r['alpha'], '.2f')} ({r['verdict']})") if not quiet else None
-    if executor is not None: _on_executor(todo, finish, executor, args, out)
+    if executor is not None: _on_executor(todo, finish, executor, args, out, health)
     elif workers > 1: _on_pool(todo, finish, workers, args, out)
     else:
         for c in todo:
@@ -161,12 +166,12 @@ def retrain(out, # a results folder
            ) -> dict:
     "Train saved run `rid` again from its `config.json`, with the extras and tracking it had; return `run_one`'s result."
     d = run_dir(out, rid)
-    if why := check_run(d): raise ValueError(f"run {rid} in {out} cannot be retrained: {why}")
+    if why := check_run(d): raise UserError(f"run {rid} in {out} cannot be retrained: {why}")
     try: cfg = RunConfig(**json.loads((d/'config.json').read_text()))
-    except (TypeError, ValueError) as e: raise ValueError(f"{d/'config.json'} is not a run configuration ({e})") from None
-    if run_id(cfg) != rid: raise ValueError(f"{d/'config.json'} is not the configuration of run {rid} (it hashes to "
+    except (TypeError, ValueError) as e: raise UserError(f"{d/'config.json'} is not a run configuration ({e})") from None
+    if run_id(cfg) != rid: raise UserError(f"{d/'config.json'} is not the configuration of run {rid} (it hashes to "
                                             f"{run_id(cfg)}): the folder was edited; run the sweep again to redo it")
-    if cfg.engine != 'fast': raise ValueError(f"run {rid} used the {cfg.engine!r} engine, whose bits depend on the CPU: "
+    if cfg.engine != 'fast': raise UserError(f"run {rid} used the {cfg.engine!r} engine, whose bits depend on the CPU: "
                                               f"only the fast engine's runs can be verified")
     old = json.loads((d/'result.json').read_text())
     return run_one(cfg, data_dir, extras='ERG_gap' in old, track='alpha' in load_history(out, rid).columns)
@@ -210,9 +215,9 @@ def verify(out, # a results folder
     df = load_results(out)
     if damaged := {r: w for r, w in ((d.name, check_run(d)) for d in sorted(Path(out).glob('runs/*'))) if w}:
         r, w = next(iter(damaged.items()))
-        raise ValueError(f"{len(damaged)} runs in {out} are damaged or unfinished (run {r}: {w}): run the sweep again "
+        raise UserError(f"{len(damaged)} runs in {out} are damaged or unfinished (run {r}: {w}): run the sweep again "
                          f"to redo them, then verify")
-    if len(df) == 0: raise ValueError(f"{out} holds no finished runs to verify: give a folder that `htsr-overtrain run` wrote")
+    if len(df) == 0: raise UserError(f"{out} holds no finished runs to verify: give a folder that `htsr-overtrain run` wrote")
     df = df.sort_values(['train_seconds', 'run_id'])
     ids = df['run_id'].tolist() if runs is None else df['run_id'].tolist()[:runs]
     rows = []
@@ -277,7 +282,7 @@ def get_preset(name:str, # a preset name, or an alias of one
     "The preset called `name` (an alias gives the preset it names), or a `ValueError` listing the names."
     name = ALIASES.get(name, name)
     if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)} (or the alias {', '.join(ALIASES)})")
+        raise UserError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)} (or the alias {', '.join(ALIASES)})")
     return PRESETS[name]
 
 # %% ../nbs/05_sweep.ipynb #4b2ed28a
@@ -321,17 +326,27 @@ def _stop(ex):
     for p in list((getattr(ex, '_processes', None) or {}).values()): p.kill()
     ex.shutdown(wait=False, cancel_futures=True)
 
-def _on_executor(todo, finish, executor, args, out):
-    "Run `todo` on a caller's executor (e.g. Dask's, which retries lost work itself)."
-    from concurrent.futures import as_completed
+def _on_executor(todo, finish, executor, args, out, health=None):
+    "Run `todo` on a caller's executor (e.g. Dask's, which retries lost work itself); `health()` names a cluster that failed."
+    import asyncio, concurrent.futures as cf
     from concurrent.futures.process import BrokenProcessPool
     futs = {_submit(executor, c, args): c for c in todo}
+    pending = set(futs)
+    keep = lambda: f"the finished runs are saved in {out}; run the same command to redo the rest"
     try:
-        for f in as_completed(futs): finish(futs[f], f.result())
+        while pending:
+            done, pending = cf.wait(pending, timeout=1, return_when=cf.FIRST_COMPLETED)
+            for f in done: finish(futs[f], f.result())
+            if pending and health is not None and (why := health()): raise UserError(f"{why}: {keep()}")
     except BrokenProcessPool:
         lost = [run_id(c) for c in todo if check_run(run_dir(out, run_id(c)))]
-        raise ValueError(f"a worker process died (killed, out of memory, or crashed) with {len(lost)} runs unfinished "
-                         f"({', '.join(lost)}): the finished runs are saved in {out}; run the same command to redo the rest") from None
+        raise UserError(f"a worker process died (killed, out of memory, or crashed) with {len(lost)} runs unfinished "
+                        f"({', '.join(lost)}): {keep()}") from None
+    except (cf.CancelledError, asyncio.CancelledError):
+        why = health(lost=True) if health is not None else 'the executor cancelled the runs'
+        raise UserError(f"{why}: {keep()}") from None
+    finally:
+        for f in pending: f.cancel()
 
 def _on_pool(todo, finish, workers, args, out):
     "Run `todo` on `workers` local processes; runs lost with a dying worker are retried alone, a culprit named."
@@ -364,5 +379,36 @@ def _on_pool(todo, finish, workers, args, out):
         raise
     ex.shutdown() if ex is not None else None
     if culprits:
-        raise ValueError(f"run {', '.join(culprits)} killed its worker process again when run alone (out of memory?): every "
+        raise UserError(f"run {', '.join(culprits)} killed its worker process again when run alone (out of memory?): every "
                          f"other run is saved in {out}; free memory, then run the same command to redo it")
+
+# %% ../nbs/05_sweep.ipynb #5f5b3305
+def dask_client(address:str, # the Dask scheduler's address, e.g. tcp://host:8786
+                timeout:float=60, # seconds to connect, and to wait while the cluster has no worker
+               ) -> tuple:
+    "`(client, health)`: a connected `distributed.Client` and the check `run_sweep(health=...)` calls, or a `UserError`."
+    import threading, time
+    from distributed import Client
+    box = {}
+    def connect():
+        try: box['client'] = Client(address, timeout=f'{timeout}s', set_as_default=False)
+        except Exception as e: box['error'] = e
+    t = threading.Thread(target=connect, daemon=True); t.start(); t.join(timeout + 10)
+    if t.is_alive():
+        raise UserError(f"no Dask scheduler answered at {address} within {timeout + 10:g} s (is something else listening "
+                        f"there?): check the address, or run without --scheduler")
+    if 'error' in box:
+        why = str(box['error']).splitlines()[0][:150] if str(box['error']) else type(box['error']).__name__
+        raise UserError(f"cannot reach the Dask scheduler at {address} ({why}): start it (`dask scheduler`), check the "
+                        f"address, or run without --scheduler")
+    client, since = box['client'], [None]
+    def health(lost=False):
+        if lost: return f"lost the Dask scheduler at {address} (it stopped, or the network failed; it cancelled the runs)"
+        ok = client.status == 'running'
+        workers = len(client.scheduler_info().get('workers', {})) if ok else 0
+        if ok and workers: since[0] = None; return ''
+        since[0] = since[0] or time.monotonic()
+        if time.monotonic() - since[0] < timeout: return ''
+        if not ok: return f"lost the Dask scheduler at {address} (it stopped, or the network failed)"
+        return f"no Dask worker at {address} for {timeout:g} s (none started, or the last one died): start workers with `dask worker {address}`"
+    return client, health

@@ -10,6 +10,7 @@ import math, time
 from dataclasses import dataclass, asdict, fields
 import numpy as np, pandas as pd
 from .data import load_dataset, validation_split, check_dataset
+from .data import UserError
 from .model import glorot_weights, parse_trainable
 from .engines import evaluate, fit_fast, fit_keras
 
@@ -40,7 +41,7 @@ class RunConfig:
     def __post_init__(self):
         self.dataset = check_dataset(self.dataset)
         self.trainable = parse_trainable(self.trainable)
-        def bad(name, why, fix): raise ValueError(f"{name} {getattr(self, name)!r} {why}: {fix}")
+        def bad(name, why, fix): raise UserError(f"{name} {getattr(self, name)!r} {why}: {fix}")
         def whole(v): return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
         if not whole(self.batch_size) or self.batch_size < 1: bad('batch_size', 'is not a positive whole number', 'use 1 or more')
         try: lr_ok = math.isfinite(self.learning_rate) and self.learning_rate > 0
@@ -48,7 +49,7 @@ class RunConfig:
         if not lr_ok: bad('learning_rate', 'is not a positive finite number', 'use a value such as 0.01')
         if self.optimizer not in OPTIMIZERS: bad('optimizer', 'is unknown', f"use one of {', '.join(OPTIMIZERS)}")
         if self.engine not in ENGINES: bad('engine', 'is unknown', f"use one of {', '.join(ENGINES)}")
-        if not (self.min_delta >= 0): bad('min_delta', 'is negative', 'use 0 or more')
+        if not (self.min_delta >= 0): bad('min_delta', 'is not a number >= 0', 'use 0 or more, such as 0.001')
         if not whole(self.patience) or self.patience < 0: bad('patience', 'is not a whole number >= 0', 'use 0 or more')
         if not whole(self.max_epochs) or self.max_epochs < 1: bad('max_epochs', 'is not a positive whole number', 'use 1 or more')
         if not (0 <= self.validation_split < 1): bad('validation_split', 'is outside [0, 1)', 'use a fraction such as 0.1')
@@ -78,7 +79,7 @@ def prepare_data(cfg:RunConfig, # the run's configuration
     if cfg.limit_train: x, y = x[:cfg.limit_train], y[:cfg.limit_train]
     (xtr, ytr), (xv, yv) = validation_split(x, y, cfg.validation_split)
     if cfg.batch_size > len(xtr):
-        raise ValueError(f"batch_size {cfg.batch_size} is larger than the {len(xtr)} training images: "
+        raise UserError(f"batch_size {cfg.batch_size} is larger than the {len(xtr)} training images: "
                          f"use a smaller batch size or more images")
     f = lambda a: a.reshape(len(a), -1).astype(np.float32) / 255.0
     return dict(x_train=f(xtr), y_train=ytr.astype(np.int32), x_val=f(xv), y_val=yv.astype(np.int32),
