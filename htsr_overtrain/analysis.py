@@ -186,6 +186,15 @@ def load_model(path, # a saved Keras model (.keras, or legacy .h5)
         why = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
         raise UserError(f"{p} is not a Keras model file ({why}): save the model with model.save('name.keras')") from None
 
+def _skip_reason(layer):
+    "Why `diagnose` leaves out a layer that holds weight matrices."
+    inner = getattr(layer, 'layers', None)
+    if inner is not None:
+        n = sum(getattr(l, 'kernel', None) is not None for l in inner)
+        return (f"a nested {type(layer).__name__} holding {n} Dense or Conv layers: diagnose does not look inside nested "
+                f"models yet; save it on its own (layer.save('inner.keras')) and diagnose that file")
+    return f"a {type(layer).__name__} layer: weightwatcher 0.7.7 fits the kernels of Dense and Conv layers only"
+
 _REASONS = {'over-trained': 'alpha {a:.2f} < 2: very heavy-tailed, the layer may be over-trained',
             'well-trained': 'alpha {a:.2f} in [2, 6]: moderately heavy-tailed, well trained',
             'under-trained': 'alpha {a:.2f} > 6: close to random, the layer may be under-trained',
@@ -195,24 +204,28 @@ def diagnose(model, # a Keras model, or the path of a saved .keras model
              min_evals:int=MIN_EVALS, # fewer eigenvalues than this: 'too small' instead of a fit
              plot_dir=None, # when given, save each analysed layer's ESD plot there as PNG
             ) -> pd.DataFrame:
-    "Every Dense or Conv layer of `model` with both alphas, a verdict and a one-line reason."
+    "Every Dense or Conv layer of `model` with both alphas, a verdict and a one-line reason; other weight matrices named as not analysed."
     _, keras = tensorflow()
     if not isinstance(model, keras.Model): model = load_model(model)
     ids = [i for i, l in enumerate(model.layers) if getattr(l, 'kernel', None) is not None and len(l.kernel.shape) >= 2]
     if not ids: raise UserError(f"model {model.name!r} has no Dense or Conv layer to analyse")
+    skipped = {i: _skip_reason(l) for i, l in enumerate(model.layers)
+               if i not in ids and any(len(w.shape) >= 2 for w in l.weights)}   # matrices diagnose does not fit: named
     small = {i: min(model.layers[i].kernel.shape[-2:]) for i in ids if min(model.layers[i].kernel.shape[-2:]) < min_evals}
     fit = [i for i in ids if i not in small]
     df = analyze(model, layers=fit) if fit else pd.DataFrame(columns=COLUMNS)
     for i, n in small.items():
         df.loc[len(df), ['layer_id', 'name', 'num_evals', 'verdict']] = [i, model.layers[i].name, n, 'too small']
+    for i in skipped: df.loc[len(df), ['layer_id', 'name', 'verdict']] = [i, model.layers[i].name, 'not analysed']
     df = df.sort_values('layer_id').reset_index(drop=True)
-    df['reason'] = [f"only {r.num_evals} eigenvalues, fewer than {min_evals}: too few for a power-law fit"
+    df['reason'] = [skipped[r.layer_id] if r.verdict == 'not analysed' else
+                    f"only {r.num_evals} eigenvalues, fewer than {min_evals}: too few for a power-law fit"
                     if r.verdict == 'too small' else _REASONS[r.verdict].format(a=r.alpha) for r in df.itertuples()]
     if plot_dir is not None:
         import matplotlib.pyplot as plt
         from pathlib import Path
         Path(plot_dir).mkdir(parents=True, exist_ok=True)
-        for r in df[df.verdict != 'too small'].itertuples():
+        for r in df[~df.verdict.isin(['too small', 'not analysed'])].itertuples():
             k = np.asarray(model.layers[int(r.layer_id)].kernel)
             ev = esd(k.reshape(-1, k.shape[-1]))
             fig, ax = plt.subplots(figsize=(5, 4))

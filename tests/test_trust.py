@@ -319,3 +319,18 @@ def test_the_scheduler_killed_mid_sweep(tmp_path):
         assert list(out.glob('runs/*/manifest.json'))
     finally:
         for x in procs: _stop(x)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('model, words', [
+    ("keras.Sequential([keras.Input((784,)), keras.Sequential([keras.layers.Dense(300), keras.layers.Dense(100)]), "
+     "keras.layers.Dense(10)])", ['a nested Sequential holding 2 Dense or Conv layers', 'diagnose that file']),
+    ("keras.Sequential([keras.Input((20, 8)), keras.layers.GRU(64), keras.layers.Dense(300), keras.layers.Dense(10)])",
+     ['a GRU layer: weightwatcher 0.7.7 fits the kernels of Dense and Conv layers only', 'only 10 eigenvalues']),
+], ids=['nested-sequential', 'gru'])
+def test_diagnose_names_the_layers_it_leaves_out(tmp_path, model, words):
+    make = f"import keras; keras.utils.set_random_seed(0); {model}.save({str(tmp_path/'m.keras')!r})"
+    subprocess.run([sys.executable, '-c', make], check=True, capture_output=True, timeout=300)
+    p = cli('diagnose', tmp_path/'m.keras')
+    assert p.returncode == 0 and 'not analysed' in p.stdout, p.stdout + p.stderr
+    for w in words: assert w in p.stdout, p.stdout
