@@ -84,7 +84,7 @@ def _order(df, by):
 def claims(df:pd.DataFrame, # results, one row per run (several seeds per point)
            by:str=None, # the swept field (inferred when None)
           ) -> pd.DataFrame:
-    "The four pre-stated tests on a sweep: each claim, the difference, its 95% CI, p, seeds, verdict and the means."
+    "The four exploratory tests on a sweep: each claim, the difference, its 95% CI, p, seeds, verdict and the means."
     by = by or swept_field(df)
     df = df[df['status'] == 'ok']
     v, name = _order(df, by), 'batch size' if by == 'batch_size' else 'learning rate'
@@ -189,7 +189,8 @@ def _body(out, df, by, fig=''):
              "notebook's fit (powerlaw 1.5's, bounded at the largest eigenvalue); alpha_fc2: layer 2 (where it trains). Mean ± sd over seeds; "
              "results.csv has each run's standard errors and bootstrap intervals.", "",
              md_table(summary_table(df, by)), "",
-             "Tests (paired t over seeds, 5% level, fixed in advance):", "", md_table(claims(df, by)), ""]
+             "Exploratory tests (t-tests over the seeds, paired or against 2, 5% level, uncorrected; the confirmatory "
+             "study is fixed in PLAN.md):", "", md_table(claims(df, by)), ""]
     if 'alpha' in load_history(out, df['run_id'].iloc[0]):
         for e in (20, 50, 100):
             de = at_epoch(out, df, e)
@@ -235,7 +236,12 @@ def verdicts(root='results', # folder holding one results folder per preset
         t = claims(df, by)
         if 'alpha' in load_history(Path(root)/name, df['run_id'].iloc[0]): t = pd.concat([t, inside_runs(Path(root)/name, df)])
         rows += [dict(preset=name) | r for r in t.drop(columns=['compared', 'evidence']).to_dict('records')]
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    p = pd.to_numeric(out['p'], errors='coerce'); tested = p.notna()
+    from htsr_overtrain.plan import holm
+    out['p_holm'] = '-'
+    out.loc[tested, 'p_holm'] = [f'{x:.3g}' for x in holm(p[tested].to_numpy())]
+    return out
 
 def write_reproduction(root='results', # folder holding one results folder per preset
                       ) -> Path:
@@ -249,8 +255,10 @@ def write_reproduction(root='results', # folder holding one results folder per p
         "same results (alpha to about 1e-9, as LAPACK's SVD is CPU-specific; wall times differ). `sweep.json` and "
         "`runs/*/provenance.json` in each folder name the library versions, the CPU and which estimator made which column. "
         "A preset has five runs per point that differ in both the initial weights and the shuffling (the seeds column "
-        "says how many a test had). The verdicts come from tests fixed before these runs were made (see the reproduction "
-        "notebook): paired t-tests over the seeds at the 5% level.", "",
+        "says how many a test had). These verdicts are exploratory: the tests were written after earlier results of the "
+        "same presets had been read, two of them compare points chosen from the data, and the p-values are not corrected "
+        "for the number of tests (p_holm is Holm's adjustment over this table, for reference). The confirmatory study, "
+        "fixed before its runs, is PLAN.md.", "",
         "## Verdicts at a glance", "", md_table(verdicts(root)), ""]
     for name in found:
         write_report(root/name)

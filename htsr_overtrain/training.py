@@ -28,7 +28,7 @@ class RunConfig:
     optimizer:str='sgd' # 'sgd' (Keras SGD(), no momentum) or 'adam'
     seed:int=42 # seed reset before the model is built (shuffling, op determinism)
     trainable:tuple=(1,) # weightwatcher layer ids that train, or 'all'
-    init_seed:int=1 # seed of the GlorotNormal kernel initializer
+    init_seed:int=1 # seed of the NumPy generator that draws the truncated Glorot-normal initial kernels
     min_delta:float=1e-3 # early stopping: smallest improvement of the training loss that counts
     patience:int=3 # early stopping: epochs without improvement before stopping
     max_epochs:int=1000 # upper bound on epochs
