@@ -186,6 +186,11 @@ def check_run(d, # a run folder, out/runs/<run_id>
     if why == '' and (r := _config_rid(d)) != d.name: return f"config.json is not this run's configuration ({r})"
     return why
 
+def _row_id(d):
+    "The run id `d/result.json` names, or '?'."
+    try: return json.loads((d/'result.json').read_text()).get('run_id', '?')
+    except (OSError, ValueError, AttributeError): return '?'
+
 def _config_rid(d):
     "The run id that `d/config.json` hashes to, or why it has none."
     try: return _rid(json.loads((d/'config.json').read_text()))
@@ -295,7 +300,9 @@ def _stranger(d, base):
     "Why entry `d` of runs/ is not a run of the sweep whose base configuration is `base` ('' when it is, or when it is damaged)."
     if d.is_symlink(): return 'a link, not a run folder of its own'
     if not d.is_dir(): return 'not a folder'
-    if _listed(d, RUN_FILES): return ''                       # unfinished or damaged: redone in place, as before
+    why = _listed(d, RUN_FILES)
+    if why == 'result.json is not a result of this run': return f"its files are another run's (result.json names {_row_id(d)})"
+    if why: return ''                                          # unfinished or damaged: redone in place, as before
     cfg = json.loads((d/'config.json').read_text())
     if (r := _config_rid(d)) != d.name: return f"its config.json is not the configuration of {d.name} ({r})"
     other = {k: [cfg.get(k), v] for k, v in base.items() if cfg.get(k) != v}
