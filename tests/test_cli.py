@@ -433,3 +433,13 @@ def test_format_3_folder_is_refused_then_upgraded_by_lean(tiny, tmp_path):
         assert (old/'runs'/d.name/'eigenvalues.json').read_text() == (d/'eigenvalues.json').read_text()
         assert json.loads((old/'runs'/d.name/'result.json').read_text()) == json.loads((d/'result.json').read_text())
     assert cli('verify', old, '--all', '--quiet').returncode == 0
+
+
+@pytest.mark.slow
+def test_verify_the_committed_archive():
+    "The committed runs keep no weights: the engine regenerates them bit for bit (the three cheapest blog runs)."
+    root = Path(__file__).resolve().parents[1]
+    p = cli('verify', root/'results'/'blog', '--runs', '3', '--quiet', timeout=900)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.count(': the same') == 3 and '3 of 3 runs verified the same (of 30' in p.stdout, p.stdout
+    assert not list((root/'results'/'blog').glob('runs/*/weights.npz'))
