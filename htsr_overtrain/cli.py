@@ -82,6 +82,8 @@ def _parser():
                    'connect, and to wait while the cluster has no worker, before giving up (default 60)')
     r.add_argument('--extras', action='store_true', help="also compute SETOL's ERG gap and correlation traps")
     r.add_argument('--track', action='store_true', help="record layer 1's alpha and the test accuracy after every epoch")
+    r.add_argument('--no-weights', action='store_true', help="keep each run's weights hash and eigenvalues, not its "
+                   "weights.npz (as the committed archive; `verify` regenerates them)")
     r.add_argument('--quiet', action='store_true', help='no progress output')
     sub.add_parser('presets', help="print every preset's name and full configuration")
     dg = sub.add_parser('diagnose', help='alpha, verdict and reason for every layer of a saved Keras model')
@@ -128,9 +130,11 @@ def _run(a):
         if a.scheduler:
             from htsr_overtrain.sweep import dask_client
             client, health = dask_client(a.scheduler, a.cluster_timeout)
-            try: df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, extras, client.get_executor(), track, health=health)
+            try: df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, extras, client.get_executor(), track, 
+                               keep_weights=not a.no_weights, health=health)
             finally: _close(client)
-        else: df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, extras, track=track, workers=workers)
+        else: df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, extras, track=track, workers=workers,
+                            keep_weights=not a.no_weights)
     except KeyboardInterrupt:
         sys.exit(f"htsr-overtrain: interrupted; finished runs are saved in {a.out}: run the same command to resume")
     report = write_report(a.out)
@@ -161,7 +165,9 @@ def main(argv:list=None, # arguments (default: sys.argv[1:])
             import json
             from htsr_overtrain.sweep import PRESETS
             from htsr_overtrain.sweep import ALIASES
-            print(json.dumps([p.to_dict() for p in PRESETS.values()] + [dict(alias=k, preset=v) for k, v in ALIASES.items()], indent=1))
+            from htsr_overtrain.plan import CONFIRM
+            print(json.dumps([p.to_dict() for p in [*PRESETS.values(), *CONFIRM.values()]] + 
+                             [dict(alias=k, preset=v) for k, v in ALIASES.items()], indent=1))
         elif a.command == 'diagnose':
             import pandas as pd
             from htsr_overtrain.analysis import diagnose

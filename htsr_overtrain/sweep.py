@@ -279,11 +279,13 @@ ALIASES = {'blog-notebook-mnist': 'setol-batch-size'}   # the notebook's MNIST r
 
 def get_preset(name:str, # a preset name, or an alias of one
               ) -> Preset:
-    "The preset called `name` (an alias gives the preset it names), or a `ValueError` listing the names."
+    "The preset called `name` (an alias gives the preset it names; `confirm-*`, the plan's confirmatory sweeps), or a `UserError` listing the names."
     name = ALIASES.get(name, name)
-    if name not in PRESETS:
-        raise UserError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)} (or the alias {', '.join(ALIASES)})")
-    return PRESETS[name]
+    if name in PRESETS: return PRESETS[name]
+    from htsr_overtrain.plan import CONFIRM               # built from the exploratory presets: imported when asked for
+    if name in CONFIRM: return CONFIRM[name]
+    raise UserError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}, {', '.join(CONFIRM)} "
+                    f"(or the alias {', '.join(ALIASES)})")
 
 # %% ../nbs/05_sweep.ipynb #4b2ed28a
 def _orphan_watch(parent):

@@ -118,7 +118,9 @@ def test_presets_prints_every_preset():
     assert presets[2]['extras'] and not presets[2]['track'] and presets[4]['track']
     assert presets[1]['base']['dataset'] == 'fashion_mnist' and presets[1]['base']['trainable'] == [1, 2, 3]
     assert [q.get('name', q.get('alias')) for q in presets] == ['blog', 'blog-notebook', 'setol-batch-size', 'setol-learning-rate',
-        'fixed-budget', 'loss-target', 'fixed-budget-lr', 'loss-target-lr', 'val-loss', 'small-6k', 'small-12k', 'blog-notebook-mnist']
+        'fixed-budget', 'loss-target', 'fixed-budget-lr', 'loss-target-lr', 'val-loss', 'small-6k', 'small-12k', 'confirm-blog',
+        'confirm-setol-batch-size', 'confirm-blog-notebook', 'confirm-setol-learning-rate', 'confirm-fixed-budget', 'blog-notebook-mnist']
+    assert presets[-3]['grid']['learning_rate'] == [0.16, 0.32] and len(presets[-3]['grid']['seed+init_seed']) == 150
     assert presets[-1] == {'alias': 'blog-notebook-mnist', 'preset': 'setol-batch-size'}
     assert presets[6]['grid']['learning_rate'] == [0.01, 0.08, 0.16, 0.32] and presets[6]['base']['batch_size'] == 32
     assert presets[5]['base']['monitor'] == 'none' and presets[5]['base']['target_loss'] == 0.002
@@ -388,6 +390,15 @@ def test_lean_folder_verifies_bit_for_bit(tiny, tmp_path):
     assert pd.read_csv(copy/'results.csv').equals(pd.read_csv(tiny[0]/'results.csv'))   # lean keeps every number
     p = cli('run', *TINY, '--out', copy)                       # a lean folder resumes: nothing to train
     assert p.returncode == 0 and '2 runs' in p.stdout and not list(copy.glob('runs/*/weights.npz')), p.stderr
+
+
+def test_no_weights_run_is_the_lean_folder(tiny, tmp_path):
+    "`run --no-weights` saves hashes and eigenvalues, no weights: the same numbers as a run that kept them."
+    p = cli('run', *TINY, '--no-weights', '--quiet', '--out', tmp_path/'nw')
+    assert p.returncode == 0, p.stderr
+    assert not list((tmp_path/'nw').glob('runs/*/weights.npz')) and len(list((tmp_path/'nw').glob('runs/*/eigenvalues.json'))) == 2
+    cols = ['run_id', 'test_accuracy', 'alpha', 'weights_sha256']
+    assert pd.read_csv(tmp_path/'nw'/'results.csv')[cols].equals(pd.read_csv(tiny[0]/'results.csv')[cols])
 
 
 def test_verify_names_a_consistent_lie(tiny, tmp_path):
