@@ -4,12 +4,14 @@
 
 # %% auto #0
 __all__ = ['COLUMNS', 'ANALYSIS', 'ESTIMATORS', 'EXTRAS', 'MIN_EVALS', 'verdict', 'esd', 'csn_fit', 'bounded_fit',
-           'bootstrap_alpha', 'ww_fit', 'model_from_weights', 'state_dict', 'analyze', 'load_model', 'diagnose']
+           'bootstrap_alpha', 'ww_fit', 'model_from_weights', 'state_dict', 'analyze', 'load_model', 'keras_layers',
+           'diagnose_layer', 'diagnose']
 
 # %% ../nbs/04_analysis.ipynb #60bfa9f4
 import contextlib, io, logging, sys, types, warnings
 import numpy as np, pandas as pd
 from threadpoolctl import threadpool_limits
+from tqdm import tqdm
 from .seeding import tensorflow
 from .data import UserError
 _wwlog = logging.getLogger('weightwatcher')
@@ -173,7 +175,7 @@ MIN_EVALS = 50
 
 def load_model(path, # a saved Keras model (.keras, or legacy .h5)
               ):
-    "Load a saved Keras model, or raise a `ValueError` that names the file and the fix."
+    "Load a saved Keras model, or raise a `UserError` that names the file and the fix."
     from pathlib import Path
     _, keras = tensorflow()
     p = Path(path)
@@ -186,51 +188,70 @@ def load_model(path, # a saved Keras model (.keras, or legacy .h5)
         why = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
         raise UserError(f"{p} is not a Keras model file ({why}): save the model with model.save('name.keras')") from None
 
-def _skip_reason(layer):
-    "Why `diagnose` leaves out a layer that holds weight matrices."
-    inner = getattr(layer, 'layers', None)
-    if inner is not None:
-        n = sum(getattr(l, 'kernel', None) is not None for l in inner)
-        return (f"a nested {type(layer).__name__} holding {n} Dense or Conv layers: diagnose does not look inside nested "
-                f"models yet; save it on its own (layer.save('inner.keras')) and diagnose that file")
-    return f"a {type(layer).__name__} layer: weightwatcher 0.7.7 fits the kernels of Dense and Conv layers only"
+def _leaves(model, prefix=''):
+    "`(name, layer)` for every layer of `model`, the layers of nested models in their place, named `outer/inner`."
+    for l in model.layers:
+        if getattr(l, 'layers', None) is not None: yield from _leaves(l, f"{prefix}{l.name}/")
+        else: yield f"{prefix}{l.name}", l
 
-_REASONS = {'over-trained': 'alpha {a:.2f} < 2: very heavy-tailed, the layer may be over-trained',
-            'well-trained': 'alpha {a:.2f} in [2, 6]: moderately heavy-tailed, well trained',
-            'under-trained': 'alpha {a:.2f} > 6: close to random, the layer may be under-trained',
+def keras_layers(model, # a Keras model
+                ) -> list:
+    "Every layer of `model` that holds a weight matrix, nested models opened: `(index, name, kernel or None, why not analysed)`."
+    out = []
+    for i, (name, l) in enumerate(_leaves(model)):                # i: the layer's place, as weightwatcher numbers layers
+        if getattr(l, 'kernel', None) is not None and len(l.kernel.shape) >= 2: out.append((i, name, np.asarray(l.kernel), ''))
+        elif any(len(w.shape) >= 2 for w in l.weights):
+            out.append((i, name, None, f"a {type(l).__name__} layer: weightwatcher 0.7.7 fits the kernels of Dense and Conv layers only"))
+    return out
+
+# %% ../nbs/04_analysis.ipynb #f02ae06d
+_REASONS = {'over-trained': "alpha {a:.2f} < 2: weightwatcher calls this over-trained; in this package's own runs alpha < 2 "
+                            "came without a resolved accuracy drop (exploratory: see the reproduction page)",
+            'well-trained': 'alpha {a:.2f} in [2, 6]: weightwatcher calls this well trained (moderately heavy-tailed)',
+            'under-trained': 'alpha {a:.2f} > 6: close to random; weightwatcher calls this under-trained',
             'fit failed': "weightwatcher's power-law fit failed (alpha {a}): no diagnosis"}
+
+def diagnose_layer(name:str, # the layer's name
+                   W, # its kernel: Dense (in, out) or Conv (..., in, out); None when it is not analysed
+                   why:str='', # why it is not analysed, when W is None
+                   min_evals:int=MIN_EVALS, # fewer eigenvalues than this: 'too small' instead of a fit
+                  ) -> tuple:
+    "One layer's row (its shape, weightwatcher 0.7.7's alpha, the 2022 estimator's, the verdict, a one-line reason) and its ESD."
+    row = dict(name=name, M=pd.NA, N=pd.NA, num_evals=pd.NA, alpha=np.nan, alpha_bounded=np.nan, verdict='not analysed', reason=why)
+    if W is None: return row, None
+    M, N = sorted(W.shape[-2:])
+    n = M * int(np.prod(W.shape[:-2], dtype=int))
+    row.update(M=M, N=N, num_evals=n)
+    if M < min_evals: return row | dict(verdict='too small', reason=f"only {M} eigenvalues per slice, fewer than {min_evals}: "
+                                                                      "too few for a power-law fit"), None
+    ev = esd(W); f = ww_fit(ev)
+    v = verdict(f['alpha'])
+    return row | dict(alpha=f['alpha'], alpha_bounded=bounded_fit(ev)['alpha'], verdict=v, reason=_REASONS[v].format(a=f['alpha'])), ev
 
 def diagnose(model, # a Keras model, or the path of a saved .keras model
              min_evals:int=MIN_EVALS, # fewer eigenvalues than this: 'too small' instead of a fit
              plot_dir=None, # when given, save each analysed layer's ESD plot there as PNG
+             quiet:bool=False, # no progress line
             ) -> pd.DataFrame:
-    "Every Dense or Conv layer of `model` with both alphas, a verdict and a one-line reason; other weight matrices named as not analysed."
+    "Every Dense or Conv layer of `model`, nested models included, with both alphas, a verdict and a one-line reason."
     _, keras = tensorflow()
     if not isinstance(model, keras.Model): model = load_model(model)
-    ids = [i for i, l in enumerate(model.layers) if getattr(l, 'kernel', None) is not None and len(l.kernel.shape) >= 2]
-    if not ids: raise UserError(f"model {model.name!r} has no Dense or Conv layer to analyse")
-    skipped = {i: _skip_reason(l) for i, l in enumerate(model.layers)
-               if i not in ids and any(len(w.shape) >= 2 for w in l.weights)}   # matrices diagnose does not fit: named
-    small = {i: min(model.layers[i].kernel.shape[-2:]) for i in ids if min(model.layers[i].kernel.shape[-2:]) < min_evals}
-    fit = [i for i in ids if i not in small]
-    df = analyze(model, layers=fit) if fit else pd.DataFrame(columns=COLUMNS)
-    for i, n in small.items():
-        df.loc[len(df), ['layer_id', 'name', 'num_evals', 'verdict']] = [i, model.layers[i].name, n, 'too small']
-    for i in skipped: df.loc[len(df), ['layer_id', 'name', 'verdict']] = [i, model.layers[i].name, 'not analysed']
-    df = df.sort_values('layer_id').reset_index(drop=True)
-    df['reason'] = [skipped[r.layer_id] if r.verdict == 'not analysed' else
-                    f"only {r.num_evals} eigenvalues, fewer than {min_evals}: too few for a power-law fit"
-                    if r.verdict == 'too small' else _REASONS[r.verdict].format(a=r.alpha) for r in df.itertuples()]
-    if plot_dir is not None:
-        import matplotlib.pyplot as plt
-        from pathlib import Path
-        Path(plot_dir).mkdir(parents=True, exist_ok=True)
-        for r in df[~df.verdict.isin(['too small', 'not analysed'])].itertuples():
-            k = np.asarray(model.layers[int(r.layer_id)].kernel)
-            ev = esd(k.reshape(-1, k.shape[-1]))
-            fig, ax = plt.subplots(figsize=(5, 4))
-            ax.hist(np.log10(ev), bins=40, density=True, color='0.6')
-            ax.axvline(np.log10(r.xmin), color='C3', ls=':', label=f"xmin, alpha={r.alpha:.2f}")
-            ax.set(xlabel='log10 eigenvalue', ylabel='density', title=f"layer {r.layer_id} {r.name}: {r.verdict}")
-            ax.legend(); fig.savefig(Path(plot_dir)/f"esd_layer{r.layer_id}.png", dpi=120, bbox_inches='tight'); plt.close(fig)
-    return df[['layer_id', 'name', 'M', 'N', 'num_evals', 'alpha', 'alpha_bounded', 'verdict', 'reason']]
+    layers = keras_layers(model)
+    if not any(W is not None for _, _, W, _ in layers): raise UserError(f"model {model.name!r} has no Dense or Conv layer to analyse")
+    rows = []
+    with tqdm(layers, desc='layers', unit='layer', disable=quiet, file=sys.stderr) as bar:
+        for i, name, W, why in bar:
+            bar.set_postfix_str(f"{name} {'x'.join(map(str, W.shape)) if W is not None else ''}")
+            row, ev = diagnose_layer(name, W, why, min_evals); rows.append(dict(layer_id=i) | row)
+            if plot_dir is not None and ev is not None: _plot_esd(ev, rows[-1], plot_dir)
+    return pd.DataFrame(rows)
+
+def _plot_esd(ev, r, plot_dir):
+    import matplotlib.pyplot as plt
+    from pathlib import Path
+    Path(plot_dir).mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.hist(np.log10(ev), bins=40, density=True, color='0.6')
+    ax.axvline(np.log10(ww_fit(ev)['xmin']), color='C3', ls=':', label=f"xmin, alpha={r['alpha']:.2f}")
+    ax.set(xlabel='log10 eigenvalue', ylabel='density', title=f"layer {r['layer_id']} {r['name']}: alpha {r['alpha']:.2f}")
+    ax.legend(); fig.savefig(Path(plot_dir)/f"esd_layer{r['layer_id']}.png", dpi=120, bbox_inches='tight'); plt.close(fig)

@@ -86,9 +86,10 @@ def _parser():
                    "weights.npz (as the committed archive; `verify` regenerates them)")
     r.add_argument('--quiet', action='store_true', help='no progress output')
     sub.add_parser('presets', help="print every preset's name and full configuration")
-    dg = sub.add_parser('diagnose', help='alpha, verdict and reason for every layer of a saved Keras model')
+    dg = sub.add_parser('diagnose', help='alpha, verdict and reason for every layer of a saved Keras model (nested models included)')
     dg.add_argument('path', help='a saved .keras model')
     dg.add_argument('--plot-dir', type=_path, default=None, help='also save each layer\'s ESD plot into this folder')
+    dg.add_argument('--quiet', action='store_true', help='no progress line')
     rep = sub.add_parser('report', help="redraw a results folder's figures and report.md, or, given a folder of preset "
                          "results, every preset's and REPRODUCTION.md")
     rep.add_argument('out', nargs='?', default=OUT, help=f'a results folder, or a folder of preset results folders (default: {OUT}/)')
@@ -171,7 +172,7 @@ def main(argv:list=None, # arguments (default: sys.argv[1:])
         elif a.command == 'diagnose':
             import pandas as pd
             from htsr_overtrain.analysis import diagnose
-            df = diagnose(a.path, plot_dir=a.plot_dir)
+            df = diagnose(a.path, plot_dir=a.plot_dir, quiet=a.quiet)
             with pd.option_context('display.width', 200, 'display.max_colwidth', 90): print(df.to_string(index=False))
         elif a.command == 'report':
             from htsr_overtrain.reproduction import write_report, write_reproduction

@@ -321,16 +321,27 @@ def test_the_scheduler_killed_mid_sweep(tmp_path):
         for x in procs: _stop(x)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize('model, words', [
-    ("keras.Sequential([keras.Input((784,)), keras.Sequential([keras.layers.Dense(300), keras.layers.Dense(100)]), "
-     "keras.layers.Dense(10)])", ['a nested Sequential holding 2 Dense or Conv layers', 'diagnose that file']),
-    ("keras.Sequential([keras.Input((20, 8)), keras.layers.GRU(64), keras.layers.Dense(300), keras.layers.Dense(10)])",
-     ['a GRU layer: weightwatcher 0.7.7 fits the kernels of Dense and Conv layers only', 'only 10 eigenvalues']),
-], ids=['nested-sequential', 'gru'])
-def test_diagnose_names_the_layers_it_leaves_out(tmp_path, model, words):
+def _diagnose_file(tmp_path, model):
     make = f"import keras; keras.utils.set_random_seed(0); {model}.save({str(tmp_path/'m.keras')!r})"
     subprocess.run([sys.executable, '-c', make], check=True, capture_output=True, timeout=300)
-    p = cli('diagnose', tmp_path/'m.keras')
+    return cli('diagnose', tmp_path/'m.keras')
+
+
+@pytest.mark.slow
+def test_diagnose_names_the_layers_it_leaves_out(tmp_path):
+    p = _diagnose_file(tmp_path, "keras.Sequential([keras.Input((20, 8)), keras.layers.GRU(64), keras.layers.Dense(300), "
+                                 "keras.layers.Dense(10)])")
     assert p.returncode == 0 and 'not analysed' in p.stdout, p.stdout + p.stderr
-    for w in words: assert w in p.stdout, p.stdout
+    for w in ['a GRU layer: weightwatcher 0.7.7 fits the kernels of Dense and Conv layers only', 'only 10 eigenvalues']:
+        assert w in p.stdout, p.stdout
+
+
+@pytest.mark.slow
+def test_diagnose_looks_inside_nested_models(tmp_path):
+    "A Sequential inside a Sequential: its Dense(784x300) and Dense(300x100) are analysed, named outer/inner, with a progress line."
+    p = _diagnose_file(tmp_path, "keras.Sequential([keras.Input((784,)), keras.Sequential([keras.layers.Dense(300), "
+                                 "keras.layers.Dense(100)], name='body'), keras.layers.Dense(10)])")
+    assert p.returncode == 0 and 'not analysed' not in p.stdout, p.stdout + p.stderr
+    rows = [l.split() for l in p.stdout.splitlines()[1:]]
+    assert [r[1] for r in rows][:2] == ['body/dense', 'body/dense_1'] and [r[4] for r in rows] == ['300', '100', '10'], p.stdout
+    assert 'layers: 100%' in p.stderr and '3/3' in p.stderr, p.stderr
