@@ -23,7 +23,7 @@ from scipy.optimize import fmin
 # %% ../nbs/04_analysis.ipynb #1f704301
 def verdict(alpha:float, # a fitted power-law exponent (weightwatcher reports -1 for a failed fit)
            ) -> str:
-    "'over-trained' below 2, 'under-trained' above 6, 'well-trained' between, 'fit failed' for no valid fit."
+    "weightwatcher 0.7.7's label of alpha: 'over-trained' below 2, 'under-trained' above 6, 'well-trained' between; 'fit failed' for no valid fit."
     if alpha is None or not np.isfinite(alpha) or alpha <= 1: return 'fit failed'
     return 'over-trained' if alpha < 2 else 'under-trained' if alpha > 6 else 'well-trained'
 

@@ -60,7 +60,7 @@ def plot_alpha_vs_accuracy(df:pd.DataFrame, # results, one row per run
         ax.annotate(f"{by.replace('batch_size', 'bs').replace('learning_rate', 'lr')}={r[by]:g}", (r[alpha], r[acc]),
                     textcoords='offset points', xytext=(6, 5) if k % 2 else (-36, -13), fontsize=9)
     lo = min(1.5, s[alpha].min() - 0.3); hi = max(s[alpha].max() + 0.4, 2.5)
-    ax.axvspan(lo, 2, color='C3', alpha=0.08, label='alpha < 2: over-trained')
+    ax.axvspan(lo, 2, color='C3', alpha=0.08, label="alpha < 2 (weightwatcher's 'over-trained')")
     ax.axvline(2, color='C3', ls='--', lw=1)
     ax.set_xlim(lo, hi)
     ax.set_xlabel(f"{alpha} (layer 1, Dense(300))"); ax.set_ylabel(acc.replace('_', ' '))

@@ -183,13 +183,17 @@ def summary_table(df:pd.DataFrame, # results, one row per run
         if c in s and (c != 'alpha_fc2' or fc2): t[c] = _pm(s, c, k)
     return t
 
-def _body(out, df, by, fig=''):
-    "A sweep's tables and tests as Markdown lines; figure paths relative to the report, prefixed by `fig`."
+def _body(out, df, by, fig='', tests:bool=True):
+    "A sweep's tables and tests as Markdown lines (`tests=False`: the tables only); figure paths relative to the report, prefixed by `fig`."
     lines = [f"{len(df)} runs. alpha: weightwatcher 0.7.7's fit of layer 1 (Dense(300)); alpha_bounded: the 2022 "
              "notebook's fit (powerlaw 1.5's, bounded at the largest eigenvalue); alpha_fc2: layer 2 (where it trains). Mean ± sd over seeds; "
              "results.csv has each run's standard errors and bootstrap intervals.", "",
-             md_table(summary_table(df, by)), "",
-             "Exploratory tests (t-tests over the seeds, paired or against 2, 5% level, uncorrected; the confirmatory "
+             md_table(summary_table(df, by)), ""]
+    if not tests:                                         # a confirmatory sweep: only the plan tests it
+        return lines + ["A confirmatory sweep: its only tests are those results/PLAN.md fixed before it ran, made by "
+                        "`htsr_overtrain.plan.write_confirmatory` once every planned run is in (results/CONFIRMATORY.md).", "",
+                        f"![alpha vs test accuracy]({fig}figures/alpha_vs_test_accuracy.png)", ""]
+    lines += ["Exploratory tests (t-tests over the seeds, paired or against 2, 5% level, uncorrected; the confirmatory "
              "study is fixed in PLAN.md):", "", md_table(claims(df, by)), ""]
     if 'alpha' in load_history(out, df['run_id'].iloc[0]):
         for e in (20, 50, 100):
@@ -221,7 +225,7 @@ def write_report(out, # a sweep's output folder
     if not len(df):
         (out/'report.md').write_text('\n'.join(head + ["![histories](figures/histories.png)", ""]))
         return out/'report.md'
-    lines = head + _body(out, df, by)
+    lines = head + _body(out, df, by, tests=not out.name.startswith('confirm-'))   # confirm-*: the plan's sweeps
     (out/'report.md').write_text('\n'.join(lines))
     return out/'report.md'
 

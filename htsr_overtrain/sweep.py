@@ -145,7 +145,7 @@ def _sweep(cfgs, out, args, quiet, executor, workers, keep_weights=True, health=
                              f"intact; make room or make the folder writable, then run the same command") from None
         r = res['row']; bar.update(1)
         bar.write(f"bs={c.batch_size} lr={c.learning_rate:g} seed={c.seed}: {r['epochs']} epochs, "
-                  f"test acc {_num(r['test_accuracy'], '.4f')}, alpha {_num(r['alpha'], '.2f')} ({r['verdict']})") if not quiet else None
+                  f"test acc {_num(r['test_accuracy'], '.4f')}, alpha {_num(r['alpha'], '.2f')} (weightwatcher: {r['verdict']})") if not quiet else None
     if executor is not None: _on_executor(todo, finish, executor, args, out, health)
     elif workers > 1: _on_pool(todo, finish, workers, args, out)
     else:
