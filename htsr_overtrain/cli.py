@@ -34,7 +34,7 @@ def _path(s):
     if not s.strip(): raise argparse.ArgumentTypeError("is empty: give a folder")
     return s
 
-_VALUED = {'--seed', '--init-seed', '--learning-rate', '--min-delta', '--patience', '--max-epochs', '--target-loss', '--limit-train'}
+_VALUED = {'--seed', '--init-seed', '--learning-rate', '--min-delta', '--patience', '--max-epochs', '--target-loss', '--limit-train', '--label-noise'}
 
 def _glue(argv):
     "`--opt -x` as `--opt=-x` for options that take one value, so that -1 or -inf reach the option's own check."
@@ -72,6 +72,8 @@ def _parser():
     r.add_argument('--monitor', help="what early stopping watches: 'loss' (training loss, blog), 'val_loss', or 'none' (run --max-epochs)")
     r.add_argument('--target-loss', type=_number, help='also stop once the training loss reaches this value')
     r.add_argument('--limit-train', type=_positive_int, metavar='N', help='use only the first N training images')
+    r.add_argument('--label-noise', type=_number, metavar='F', help='give this fraction of the training labels a random '
+                   'class (drawn from the seed; validation and test labels stay true)')
     r.add_argument('--engine', help="'fast' (default) or 'keras' (model.fit)")
     r.add_argument('--data-dir', type=_path, default=None, help='folder of IDX files (default: $HTSR_DATA_DIR, then Keras download)')
     r.add_argument('--out', type=_path, default=None, help=f"output folder (default: {OUT}/PRESET, e.g. {OUT}/blog)")
@@ -108,7 +110,7 @@ def _parser():
 
 # %% ../nbs/08_cli.ipynb #aabc94ac
 _FIELDS = ('dataset', 'trainable', 'seed', 'init_seed', 'learning_rate', 'optimizer', 'min_delta', 'patience', 'max_epochs',
-           'limit_train', 'engine', 'monitor', 'target_loss')   # options that override the preset's base configuration
+           'limit_train', 'engine', 'monitor', 'target_loss', 'label_noise')   # options that override the preset's base configuration
 
 def _close(client):
     "Close a Dask client without waiting long for a scheduler that may be gone."

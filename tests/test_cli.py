@@ -78,6 +78,9 @@ def one_line_error(p, *words):
     (['--learning-rate', 'nan'], ['learning_rate nan']),
     (['--limit-train', '0'], ['0', 'use 1 or more']),
     (['--engine', 'turbo'], ["engine 'turbo'"]),
+    (['--label-noise', '1'], ['label_noise 1.0 is outside [0, 1)', '0 for clean labels']),
+    (['--label-noise', '-0.2'], ['label_noise -0.2 is outside [0, 1)']),
+    (['--label-noise', '0.2', '--engine', 'keras'], ["engine 'keras' does not take label_noise", 'use the fast engine']),
     (['--batch-sizes', '5000', '--limit-train', '1000'], ['batch_size 5000 is larger than the 900 training images']),
 ])
 def test_bad_arguments_give_one_line(tmp_path, args, words):
@@ -118,7 +121,7 @@ def test_presets_prints_every_preset():
     assert presets[2]['extras'] and not presets[2]['track'] and presets[4]['track']
     assert presets[1]['base']['dataset'] == 'fashion_mnist' and presets[1]['base']['trainable'] == [1, 2, 3]
     assert [q.get('name', q.get('alias')) for q in presets] == ['blog', 'blog-notebook', 'setol-batch-size', 'setol-learning-rate',
-        'fixed-budget', 'loss-target', 'fixed-budget-lr', 'loss-target-lr', 'val-loss', 'small-6k', 'small-12k', 'confirm-blog',
+        'fixed-budget', 'loss-target', 'fixed-budget-lr', 'loss-target-lr', 'val-loss', 'small-6k', 'small-12k', 'label-noise', 'confirm-blog',
         'confirm-setol-batch-size', 'confirm-blog-notebook', 'confirm-setol-learning-rate', 'confirm-fixed-budget', 'blog-notebook-mnist']
     assert presets[-3]['grid']['learning_rate'] == [0.16, 0.32] and len(presets[-3]['grid']['seed+init_seed']) == 150
     assert presets[-1] == {'alias': 'blog-notebook-mnist', 'preset': 'setol-batch-size'}
