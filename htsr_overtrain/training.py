@@ -37,6 +37,7 @@ class RunConfig:
     engine:str='fast' # 'fast' (sparse Numba loops, the same bits on every CPU) or 'keras' (model.fit)
     monitor:str='loss' # what early stopping watches: 'loss' (training loss, the blog), 'val_loss', or 'none' (run max_epochs)
     target_loss:float=None # also stop once the epoch's training loss is at or below this; None for no target
+    layer_lr:tuple=None # learning-rate factors of layers 1, 2, 3, e.g. (1, 8, 1): layer 2 at 8 times the rate; None for one rate
     label_noise:float=0.0 # fraction of the training images (not validation, not test) given a random label, drawn from `seed`
 
     def __post_init__(self):
@@ -64,6 +65,12 @@ class RunConfig:
         if not noise_ok: bad('label_noise', 'is outside [0, 1)', 'use a fraction such as 0.2, or 0 for clean labels')
         if self.label_noise and self.engine != 'fast': bad('engine', 'does not take label_noise', 'use the fast engine')
         self.label_noise = float(self.label_noise)
+        if self.layer_lr is not None:
+            try: f = tuple(float(x) for x in self.layer_lr); ok = len(f) == 3 and all(math.isfinite(x) and x > 0 for x in f)
+            except (TypeError, ValueError): ok = False
+            if not ok: bad('layer_lr', 'is not three positive factors', 'give one per layer, such as 1,8,1')
+            if self.engine != 'fast': bad('engine', 'does not take layer_lr', 'use the fast engine')
+            self.layer_lr = f
         if self.limit_train is not None and (not whole(self.limit_train) or self.limit_train < 1):
             bad('limit_train', 'is not a positive whole number', 'use 1 or more images, or leave it unset for all')
         self.batch_size, self.patience, self.max_epochs = int(self.batch_size), int(self.patience), int(self.max_epochs)
@@ -75,6 +82,8 @@ class RunConfig:
         if d['monitor'] == 'loss': del d['monitor']
         if d['target_loss'] is None: del d['target_loss']
         if not d['label_noise']: del d['label_noise']
+        if d['layer_lr'] is None: del d['layer_lr']
+        else: d['layer_lr'] = list(d['layer_lr'])
         return d
 
 # %% ../nbs/03_training.ipynb #bfb3a75f
