@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['PUBLISHED', 'PUBLISHED_SOURCE', 'md_table', 'swept_field', 'difference', 'verdict_of', 'claims', 'compare',
-           'at_epoch', 'inside_runs', 'noise_runs', 'summary_table', 'write_report', 'verdicts', 'write_reproduction']
+           'at_epoch', 'inside_runs', 'layer_runs', 'summary_table', 'write_report', 'verdicts', 'write_reproduction']
 
 # %% ../nbs/07_reproduction.ipynb #6e85b124
 from pathlib import Path
@@ -49,7 +49,8 @@ def md_table(df:pd.DataFrame, # the table
 
 def swept_field(df:pd.DataFrame, # results, one row per run
                ) -> str:
-    "'label_noise' for a label-noise sweep, 'learning_rate' for a learning-rate sweep at one batch size, else 'batch_size'."
+    "'label_noise' or 'layer_lr' for those sweeps, 'learning_rate' for a learning-rate sweep at one batch size, else 'batch_size'."
+    if 'layer_lr' in df and df['layer_lr'].nunique() > 1: return 'layer_lr'
     if 'label_noise' in df and df['label_noise'].nunique() > 1: return 'label_noise'
     return 'learning_rate' if df['learning_rate'].nunique() > 1 and df['batch_size'].nunique() == 1 else 'batch_size'
 
@@ -168,15 +169,16 @@ def inside_runs(out, # a results folder whose sweep ran with track=True
                               verdict=verdict_of(t, -1) if len(c) else 'not testable here',
                               evidence=', '.join(f"epoch {x.crossed_at}: {x.at_crossing:.4f} -> {x.at_end:.4f}" for x in c.itertuples()))])
 
-def noise_runs(out, # a results folder of a label-noise sweep (tracked layers 1 and 2)
+def layer_runs(out, # a results folder whose sweep tracked layers 1 and 2 (label noise, a learning rate per layer)
                df:pd.DataFrame, # its results, one row per run
+               by:str='label_noise', # the swept field
               ) -> pd.DataFrame:
     "Inside each run: the test accuracy's peak, its fall by the last epoch, and each tracked layer's alpha there and when it first fell below 2."
     rows = []
-    for r in df.sort_values(['label_noise', 'seed']).itertuples():
-        h = load_history(out, r.run_id); k = int(h['test_accuracy'].to_numpy().argmax())
-        row = dict(label_noise=r.label_noise, seed=r.seed, peak_epoch=int(h['epoch'].iloc[k]),
-                   peak_accuracy=h['test_accuracy'].iloc[k], last_accuracy=h['test_accuracy'].iloc[-1])
+    for _, r in df.sort_values([by, 'seed']).iterrows():
+        h = load_history(out, r['run_id']); k = int(h['test_accuracy'].to_numpy().argmax())
+        row = {by: r[by], 'seed': r['seed'], 'peak_epoch': int(h['epoch'].iloc[k]),
+               'peak_accuracy': h['test_accuracy'].iloc[k], 'last_accuracy': h['test_accuracy'].iloc[-1]}
         row['fall'] = row['peak_accuracy'] - row['last_accuracy']
         for l, col in ((1, 'alpha'), (2, 'alpha_fc2')):
             if col not in h: continue
@@ -208,11 +210,15 @@ def _body(out, df, by, fig='', tests:bool=True):
              "notebook's fit (powerlaw 1.5's, bounded at the largest eigenvalue); alpha_fc2: layer 2 (where it trains). Mean ± sd over seeds; "
              "results.csv has each run's standard errors and bootstrap intervals.", "",
              md_table(summary_table(df, by)), ""]
-    if by == 'label_noise':                               # a label-noise sweep: what happens inside the runs
-        t = noise_runs(out, df)
+    if by in ('label_noise', 'layer_lr'):                 # the over-training presets: what happens inside the runs
+        t = layer_runs(out, df, by)
+        if by == 'layer_lr':                              # one layer trained faster: does the lowest alpha name it?
+            low = df.assign(lowest=np.where(df['alpha'] < df['alpha_fc2'], 'layer 1', 'layer 2'))
+            n = low.groupby(by)['lowest'].value_counts().unstack(fill_value=0).reset_index()
+            lines += ["The layer with the lower alpha at the last epoch, runs per setting (exploratory, no test):", "", md_table(n), ""]
         return lines + ["Inside each run (exploratory, no test): the epoch of the best test accuracy, the fall from it to the last "
                         "epoch, and the alphas of layers 1 and 2 at the peak, at the end, and the first epoch each was below 2:", "",
-                        md_table(t.round(4)), "", f"![inside the runs]({fig}figures/noise_runs.png)", ""]
+                        md_table(t.round(4)), "", f"![inside the runs]({fig}figures/layer_runs.png)", ""]
     if not tests:                                         # a confirmatory sweep: only the plan tests it
         return lines + ["A confirmatory sweep: its only tests are those results/PLAN.md fixed before it ran, made by "
                         "`htsr_overtrain.plan.write_confirmatory` once every planned run is in (results/CONFIRMATORY.md).", "",
@@ -257,9 +263,9 @@ def write_report(out, # a sweep's output folder
 def verdicts(root='results', # folder holding one results folder per preset
             ) -> pd.DataFrame:
     "Every preset's tests in one table (tracked presets add the test inside the runs): preset, claim, difference, p, seeds, verdict."
-    from htsr_overtrain.sweep import PRESETS
+    from htsr_overtrain.sweep import PRESETS, OVER_TRAINING
     rows = []
-    for name in [n for n in PRESETS if (Path(root)/n/'results.csv').exists()]:
+    for name in [n for n in PRESETS if (Path(root)/n/'results.csv').exists() and n not in OVER_TRAINING]:
         df = load_results(Path(root)/name); by = swept_field(df)
         t = claims(df, by)
         if 'alpha' in load_history(Path(root)/name, df['run_id'].iloc[0]): t = pd.concat([t, inside_runs(Path(root)/name, df)])

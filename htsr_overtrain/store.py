@@ -82,6 +82,7 @@ def result_row(cfg, # the run's RunConfig
     row['train_seconds'], row['analysis'] = metrics['train_seconds'], ANALYSIS
     if extras: row |= {c: l1.get(c) for c in EXTRAS}
     if cfg.label_noise: row['label_noise'] = cfg.label_noise   # a column only where a sweep has it: older rows stay as they were
+    if cfg.layer_lr: row['layer_lr'] = ','.join(f'{f:g}' for f in cfg.layer_lr)   # '1,8,1': layer 2 at 8 times the rate
     return {k: _clean(v) for k, v in row.items()}
 
 # %% ../nbs/04a_store.ipynb #de3e0487
@@ -240,6 +241,7 @@ def load_results(out, # a results folder
     if len(df) == 0: return pd.DataFrame(columns=RESULT_COLUMNS)
     cols = RESULT_COLUMNS + [c for c in df.columns if c not in RESULT_COLUMNS]
     if 'label_noise' in df: df['label_noise'] = df['label_noise'].fillna(0.0)   # clean runs leave the column out
+    if 'layer_lr' in df: df['layer_lr'] = df['layer_lr'].fillna('1,1,1')       # and runs at one rate this one
     return df.reindex(columns=cols).sort_values(['dataset', 'learning_rate', 'seed', 'batch_size']).reset_index(drop=True)
 
 # %% ../nbs/04a_store.ipynb #fd59bea0

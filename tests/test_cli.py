@@ -121,7 +121,7 @@ def test_presets_prints_every_preset():
     assert presets[2]['extras'] and not presets[2]['track'] and presets[4]['track']
     assert presets[1]['base']['dataset'] == 'fashion_mnist' and presets[1]['base']['trainable'] == [1, 2, 3]
     assert [q.get('name', q.get('alias')) for q in presets] == ['blog', 'blog-notebook', 'setol-batch-size', 'setol-learning-rate',
-        'fixed-budget', 'loss-target', 'fixed-budget-lr', 'loss-target-lr', 'val-loss', 'small-6k', 'small-12k', 'label-noise', 'confirm-blog',
+        'fixed-budget', 'loss-target', 'fixed-budget-lr', 'loss-target-lr', 'val-loss', 'small-6k', 'small-12k', 'label-noise', 'one-layer-lr', 'confirm-blog',
         'confirm-setol-batch-size', 'confirm-blog-notebook', 'confirm-setol-learning-rate', 'confirm-fixed-budget', 'blog-notebook-mnist']
     assert presets[-3]['grid']['learning_rate'] == [0.16, 0.32] and len(presets[-3]['grid']['seed+init_seed']) == 150
     assert presets[-1] == {'alias': 'blog-notebook-mnist', 'preset': 'setol-batch-size'}
