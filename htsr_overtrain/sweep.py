@@ -138,7 +138,7 @@ def _sweep(cfgs, out, args, quiet, executor, workers, keep_weights=True, health=
     stale = [c for c in cfgs if not why[run_id(c)] and _stale(out, c, args[1])]
     if stale: print(f"htsr-overtrain: re-analysing {len(stale)} saved runs from their weights (the analysis changed "
                     f"since they were saved, or the extras were asked for; no training)", file=sys.stderr)
-    for c in tqdm(stale, desc='re-analysing', disable=quiet, unit='run'): reanalyse(out, c, args[1])
+    for c in tqdm(stale, desc='re-analysing', disable=quiet or not stale, unit='run'): reanalyse(out, c, args[1])
     bar = tqdm(total=len(cfgs), initial=len(cfgs) - len(todo), desc='runs', disable=quiet, unit='run')
     def finish(c, res):
         try:
