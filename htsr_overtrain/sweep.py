@@ -120,6 +120,10 @@ def _num(v, spec):
     "`v` formatted with `spec`, or 'none' when a run has no such number (a diverged run has no alpha)."
     return 'none' if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
 
+def _label(v):
+    "A run's verdict for the progress line: weightwatcher's label said to be weightwatcher's; 'not analysed (diverged)' as it is."
+    return v if str(v).startswith(('not analysed', 'fit failed')) else f"weightwatcher: {v}"
+
 def _stale(out, c, extras):
     "A saved run's analysis is older than the package's, or lacks the extras this sweep asks for."
     old = json.loads((run_dir(out, run_id(c))/'result.json').read_text())
@@ -152,7 +156,7 @@ def _sweep(cfgs, out, args, quiet, executor, workers, keep_weights=True, health=
                              f"intact; make room or make the folder writable, then run the same command") from None
         r = res['row']; bar.update(1)
         bar.write(f"bs={c.batch_size} lr={c.learning_rate:g} seed={c.seed}: {r['epochs']} epochs, "
-                  f"test acc {_num(r['test_accuracy'], '.4f')}, alpha {_num(r['alpha'], '.2f')} (weightwatcher: {r['verdict']})") if not quiet else None
+                  f"test acc {_num(r['test_accuracy'], '.4f')}, alpha {_num(r['alpha'], '.2f')} ({_label(r['verdict'])})") if not quiet else None
     if executor is not None: _on_executor(todo, finish, executor, args, out, health)
     elif workers > 1: _on_pool(todo, finish, workers, args, out)
     else:
