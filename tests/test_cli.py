@@ -296,7 +296,8 @@ def test_workers_exit_when_the_sweep_is_killed(tmp_path):
 @pytest.mark.parametrize('when,how', [('starting', 'ctrl-c'), ('training', 'ctrl-c'), ('training', 'kill')])
 def test_ctrl_c_with_workers_is_one_line_and_stops_them(tmp_path, when, how):
     import psutil, signal, time
-    args = ['run', '--seed', '42', '--batch-sizes', '8', '16', '--limit-train', '3000', '--max-epochs', '30', '--workers', '2', '--out', tmp_path/'cc']
+    args = ['run', '--seed', '42', '--batch-sizes', '8', '16', '--limit-train', '3000', '--monitor', 'none', '--max-epochs', '100',
+            '--workers', '2', '--out', tmp_path/'cc']         # a fixed budget: runs long enough to be caught (seconds each)
     p = subprocess.Popen([shutil.which('htsr-overtrain'), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, start_new_session=True)
     deadline, kids = time.time() + 120, []
@@ -307,6 +308,7 @@ def test_ctrl_c_with_workers_is_one_line_and_stops_them(tmp_path, when, how):
     while time.time() < deadline and not ready():
         kids = pool_workers(p)
         time.sleep(0.05)
+    assert kids and p.poll() is None, 'the sweep ended before its pool workers were seen'
     if how == 'ctrl-c': os.killpg(p.pid, signal.SIGINT)      # what Ctrl-C in a terminal sends: the whole group
     else: p.send_signal(signal.SIGTERM)                      # what `kill PID` sends: the command alone
     _, err = p.communicate(timeout=60)
