@@ -299,7 +299,8 @@ def test_ctrl_c_with_workers_is_one_line_and_stops_them(tmp_path, when, how):
     args = ['run', '--seed', '42', '--batch-sizes', '8', '16', '--limit-train', '3000', '--monitor', 'none', '--max-epochs', '100',
             '--workers', '2', '--out', tmp_path/'cc']         # a fixed budget: runs long enough to be caught (seconds each)
     p = subprocess.Popen([shutil.which('htsr-overtrain'), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, start_new_session=True)
+                         text=True, start_new_session=True,     # as from a terminal: a CI job started with `&` ignores SIGINT
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline, kids = time.time() + 120, []
     def ready():
         if when == 'starting': return len(kids) == 2           # the workers are still importing the package
