@@ -6,7 +6,8 @@
 Run it from a clone; the test timings need the package installed with its dev extra, and HTSR_DATA_DIR set
 (or Keras' download reachable).
 """
-import argparse, os, subprocess, sys, time
+import argparse, os, subprocess, sys, time, zlib
+from collections import Counter
 from pathlib import Path
 
 root = Path(__file__).resolve().parents[1]
@@ -26,6 +27,17 @@ def sizes():
     print(f"git archive HEAD (the tree a pip install checks out): {len(arch) / 1e6:.1f} MB")
     pack = dict(l.split(': ') for l in sh('git', 'count-objects', '-vH').splitlines())
     print(f"pack of the whole history: {pack['size-pack']}")
+    # What a recompute adds to the history: git stores each changed file as one zlib-compressed object, so a
+    # recompute that changes every file of a folder adds at most the folder's compressed bytes (deltas make it less).
+    z, n = Counter(), Counter()
+    for f in tracked:
+        top = f.split('/')[1] if f.count('/') > 1 else '(top)'
+        z[top] += len(zlib.compress((root/f).read_bytes(), 6)); n[top] += f.endswith('/result.json')
+    study = lambda k: 'confirmatory' if k.startswith('confirm-') else 'exploratory presets'
+    for s in ('exploratory presets', 'confirmatory'):
+        ks = [k for k in z if study(k) == s and k != '(top)']
+        print(f"a full recompute of the {s} ({len(ks)} folders, {sum(n[k] for k in ks)} runs) adds to the history "
+              f"at most {sum(z[k] for k in ks) / 1e6:.1f} MB (compressed as git stores it)")
 
 
 def timed(name, cmd, cwd):
