@@ -168,8 +168,8 @@ def main(argv:list=None, # arguments (default: sys.argv[1:])
             import json
             from htsr_overtrain.sweep import PRESETS
             from htsr_overtrain.sweep import ALIASES
-            from htsr_overtrain.plan import CONFIRM
-            print(json.dumps([p.to_dict() for p in [*PRESETS.values(), *CONFIRM.values()]] + 
+            from htsr_overtrain.plan import CONFIRM; from htsr_overtrain.plan2 import CONFIRM2
+            print(json.dumps([p.to_dict() for p in [*PRESETS.values(), *CONFIRM.values(), *CONFIRM2.values()]] + 
                              [dict(alias=k, preset=v) for k, v in ALIASES.items()], indent=1))
         elif a.command == 'diagnose':
             import pandas as pd

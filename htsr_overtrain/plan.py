@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['HYPOTHESES', 'LEVEL', 'POWER', 'FLOOR', 'CAP', 'FAMILY', 'CONFIRM_SEEDS', 'CONFIRM', 'fresh_seeds', 'drop_test',
            'tost', 'holm', 'verdict', 'power_drop', 'power_tost', 'seeds_needed', 'differences', 'runs_table',
-           'plan_table', 'write_plan', 'confirm_preset', 'verdict_table', 'confirm_verdicts', 'write_confirmatory']
+           'plan_table', 'write_plan', 'confirm_preset', 'verdict_table', 'require_runs', 'confirm_verdicts',
+           'write_confirmatory']
 
 # %% ../nbs/07a_plan.ipynb #a9554fea
 import math
@@ -211,19 +212,26 @@ def verdict_table(ds:dict, # hypothesis id -> its paired differences d
     t['verdict'] = [verdict(a, b, m) for a, b, m in zip(t['p_drop_holm'], t['p_tost_holm'], t['margin'])]
     return t
 
-def confirm_verdicts(root='results', # folder holding the confirm-* results folders
-                    ) -> pd.DataFrame:
-    "The plan's verdicts from the confirmatory folders, refused until each holds exactly its planned runs."
+def require_runs(root, # folder holding the confirm-* results folders
+                 presets, # the confirmatory presets whose folders must be complete
+                 plan:str="the plan", # how the error names the plan
+                ):
+    "Raise a `UserError` naming the command unless each preset's folder holds exactly its planned runs."
     from htsr_overtrain.sweep import sweep_configs
     from htsr_overtrain.store import run_id
-    for p in CONFIRM.values():
+    for p in presets:
         out = Path(root)/p.name
         want = {run_id(c) for c in sweep_configs(p.base, p.grid)}
         have = set(load_results(out)['run_id']) if (out/'results.csv').is_file() else set()
         if have != want:
-            raise UserError(f"{out} holds {len(have & want)} of the plan's {len(want)} runs{' and others' if have - want else ''}: "
+            raise UserError(f"{out} holds {len(have & want)} of {plan}'s {len(want)} runs{' and others' if have - want else ''}: "
                             f"run `htsr-overtrain run --preset {p.name} --no-weights --out {out}` to finish it; the plan "
                             f"reads no partial results")
+
+def confirm_verdicts(root='results', # folder holding the confirm-* results folders
+                    ) -> pd.DataFrame:
+    "The plan's verdicts from the confirmatory folders, refused until each holds exactly its planned runs."
+    require_runs(root, CONFIRM.values())
     return verdict_table({h['id']: differences(root, h | dict(preset=f"confirm-{h['preset']}")) for h in HYPOTHESES})
 
 # %% ../nbs/07a_plan.ipynb #a4e3aa85

@@ -305,6 +305,8 @@ def get_preset(name:str, # a preset name, or an alias of one
     name = ALIASES.get(name, name)
     if name in PRESETS: return PRESETS[name]
     from htsr_overtrain.plan import CONFIRM               # built from the exploratory presets: imported when asked for
+    from htsr_overtrain.plan2 import CONFIRM2
+    CONFIRM = CONFIRM | CONFIRM2
     if name in CONFIRM: return CONFIRM[name]
     raise UserError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}, {', '.join(CONFIRM)} "
                     f"(or the alias {', '.join(ALIASES)})")
