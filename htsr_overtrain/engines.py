@@ -396,7 +396,7 @@ def fit_keras(weights:list, # initial [W1, b1, W2, b2, W3, b3]
               shuffle:bool=True, # let Keras shuffle each epoch (else train in the given order)
              ) -> tuple:
     "Train with `model.fit` and Keras' `EarlyStopping`; return `(weights, history, best_epoch)`."
-    from htsr_overtrain.seeding import tensorflow, set_threads, reset_random_seeds
+    from htsr_overtrain.seeding import tensorflow, set_threads, reset_random_seeds, tf_quiet
     from htsr_overtrain.model import build_mlp3
     set_threads(1); reset_random_seeds(cfg.seed)
     _, keras = tensorflow()
@@ -412,6 +412,7 @@ def fit_keras(weights:list, # initial [W1, b1, W2, b2, W3, b3]
     es = keras.callbacks.EarlyStopping(monitor='loss', patience=cfg.patience, min_delta=cfg.min_delta, restore_best_weights=True)
     val = (data['x_val'].reshape(-1, 28, 28), data['y_val']) if len(data['x_val']) else None
     rows, t0 = [], time.perf_counter()
-    model.fit(data['x_train'].reshape(-1, 28, 28), data['y_train'], batch_size=cfg.batch_size, epochs=cfg.max_epochs,
-              shuffle=shuffle, verbose=0, validation_data=val, callbacks=[es, keras.callbacks.TerminateOnNaN(), Hook()])
+    with tf_quiet():
+        model.fit(data['x_train'].reshape(-1, 28, 28), data['y_train'], batch_size=cfg.batch_size, epochs=cfg.max_epochs,
+                  shuffle=shuffle, verbose=0, validation_data=val, callbacks=[es, keras.callbacks.TerminateOnNaN(), Hook()])
     return model.get_weights(), pd.DataFrame(rows), es.best_epoch

@@ -60,6 +60,7 @@ def plot_alpha_vs_accuracy(df:pd.DataFrame, # results, one row per run
         ax.annotate(f"{by.replace('batch_size', 'bs').replace('learning_rate', 'lr')}={_fmt(r[by])}", (r[alpha], r[acc]),
                     textcoords='offset points', xytext=(6, 5) if k % 2 else (-36, -13), fontsize=9)
     lo = min(1.5, s[alpha].min() - 0.3); hi = max(s[alpha].max() + 0.4, 2.5)
+    ax.margins(y=0.15)                                      # room for the labels below the lowest point
     ax.axvspan(lo, 2, color='C3', alpha=0.08, label="alpha < 2 (weightwatcher's 'over-trained')")
     ax.axvline(2, color='C3', ls='--', lw=1)
     ax.set_xlim(lo, hi)
@@ -201,12 +202,13 @@ def plot_all_esds(out, # a sweep's output folder
 def plot_sweep(out, # a sweep's output folder
                by:str='batch_size', # the swept field
                df:pd.DataFrame=None, # the runs to draw (default: every finished run in out)
+               title:str=None, # the headline figure's title (default: dataset, layers, runs)
               ) -> list:
     "Draw and save every figure of a sweep into `out/figures/`; return their paths. Diverged runs appear in the histories only."
     df, f = load_results(out) if df is None else df, Path(out)/'figures'
     ok = df[df['status'] == 'ok']
     figs = dict(histories=lambda p: plot_histories(out, df, path=p))
-    if len(ok): figs.update(alpha_vs_test_accuracy=lambda p: plot_alpha_vs_accuracy(ok, by, path=p),
+    if len(ok): figs.update(alpha_vs_test_accuracy=lambda p: plot_alpha_vs_accuracy(ok, by, path=p, title=title),
                             alpha_vs_train_accuracy=lambda p: plot_alpha_vs_accuracy(ok, by, acc='train_accuracy', path=p),
                             test_accuracy=lambda p: plot_metric(ok, 'test_accuracy', by, path=p),
                             alpha=lambda p: plot_metric(ok, 'alpha', by, path=p),

@@ -10,7 +10,7 @@ __all__ = ['PUBLISHED', 'PUBLISHED_SOURCE', 'md_table', 'swept_field', 'differen
 from pathlib import Path
 import numpy as np, pandas as pd
 from scipy import stats
-from .store import load_results, damaged_runs, load_history
+from .store import load_results, damaged_runs, load_history, planned_runs
 from .data import UserError
 from .plots import summarize, plot_sweep, plot_alpha_vs_accuracy, plot_alpha_trajectories
 
@@ -244,9 +244,15 @@ def write_report(out, # a sweep's output folder
                                         + f": run `htsr-overtrain run --out {out}` to compute them")
     df = every[every['status'] == 'ok']                   # diverged runs have no spectrum to fit
     by = by or swept_field(every)
-    plot_sweep(out, by, every)
-    r0 = every.iloc[0]
+    planned, r0 = planned_runs(out), every.iloc[0]
+    missing = sorted(set(planned or []) - set(every['run_id']))
+    title = f"{r0['dataset']}, layers {r0['trainable']} trained, " + (
+        f"{len(every)} of {len(planned)} planned runs (incomplete)" if missing else f"{len(every)} runs")
+    plot_sweep(out, by, every, title=title)
     head = [f"# Over-training sweep: {r0['dataset']}, trainable layers {r0['trainable']}, engine {r0['engine']}", ""]
+    if missing: head += [f"**Incomplete: {len(planned) - len(missing)} of the {len(planned)} planned runs are done**; the "
+                         f"spreads and tests below use only those. Missing ({len(missing)}): {', '.join(missing[:12])}"
+                         + (', ...' if len(missing) > 12 else '') + ". The same `htsr-overtrain run` command resumes the sweep.", ""]
     if damaged: head += [f"Skipped {len(damaged)} damaged runs (`htsr-overtrain run` redoes them): "
                          + '; '.join(f"{k}: {w}" for k, w in damaged.items()), ""]
     bad = every[every['status'] != 'ok']

@@ -7,7 +7,7 @@ __all__ = ['FORMAT', 'CONFIG_COLUMNS', 'METRIC_COLUMNS', 'LAYER_COLUMNS', 'FC2_C
            'SHAPES', 'RUN_FILES', 'WEIGHTS', 'LAYERS', 'run_id', 'weights_sha256', 'eigenvalues', 'result_row',
            'atomic_write', 'provenance', 'run_dir', 'save_run', 'check_run', 'load_weights', 'load_eigenvalues',
            'load_history', 'load_analysis', 'damaged_runs', 'load_results', 'lock_out', 'prepare_out', 'set_aside',
-           'lean']
+           'record_planned', 'planned_runs', 'lean', 'findings_dir', 'write_findings', 'committed_results']
 
 # %% ../nbs/04a_store.ipynb #7d003362
 import hashlib, json, math, os, sys, tempfile
@@ -325,6 +325,22 @@ def set_aside(out, # a results folder, locked
         print(f"htsr-overtrain: set aside runs/{d.name} as {dest.relative_to(out)}: {why}", file=sys.stderr)
     return moved
 
+# %% ../nbs/04a_store.ipynb #a444683e
+def record_planned(out, # a sweep's output folder, locked by lock_out
+                   ids, # the run ids this command asks for
+                  ) -> list:
+    "Add `ids` to the runs planned in `out/planned.json`; return them all, sorted."
+    ids = sorted(set(planned_runs(out) or []) | set(ids))
+    atomic_write(Path(out)/'planned.json', json.dumps(ids, indent=0))
+    return ids
+
+def planned_runs(out, # a results folder
+                ) -> list:
+    "The run ids the commands on `out` asked for, or None when the folder does not record them (or the record is damaged)."
+    try: ids = json.loads((Path(out)/'planned.json').read_text())
+    except (OSError, ValueError, UnicodeDecodeError): return None
+    return ids if isinstance(ids, list) and all(isinstance(i, str) for i in ids) else None
+
 # %% ../nbs/04a_store.ipynb #ed27385d
 def _upgrade_run(d):
     "Give a format-3 run (weights, no eigenvalues) its eigenvalues.json and weights_sha256, from its weights."
@@ -358,3 +374,31 @@ def lean(out, # a results folder
         atomic_write(out/'results.csv', load_results(out).to_csv(index=False))
     finally: lock.close()
     return done
+
+# %% ../nbs/04a_store.ipynb #f87e5739
+def findings_dir() -> Path:
+    "The package's copy of the committed presets' results tables."
+    import importlib.resources
+    return Path(str(importlib.resources.files('htsr_overtrain')))/'findings'
+
+def write_findings(root='results', # the repository's folder of committed preset results
+                  ) -> list:
+    "Copy every finished preset's results.csv under `root` (confirmatory sweeps excepted) into the package, gzipped."
+    import gzip
+    findings_dir().mkdir(exist_ok=True); out = []
+    for f in sorted(Path(root).glob('*/results.csv')):
+        if f.parent.name.startswith('confirm-'): continue
+        out.append(findings_dir()/f'{f.parent.name}.csv.gz')
+        atomic_write(out[-1], gzip.compress(f.read_bytes(), mtime=0))   # no time stamp: the same table, the same bytes
+    return out
+
+def committed_results(name:str, # a preset, e.g. 'blog'
+                      root='results', # the repository's folder of committed preset results
+                     ) -> pd.DataFrame:
+    "A committed preset's results table: from `root/name` in a clone, else from the copy in the package."
+    f = Path(root)/name/'results.csv'
+    if f.is_file(): return pd.read_csv(f)
+    g = findings_dir()/f'{name}.csv.gz'
+    if not g.is_file(): raise UserError(f"no committed results for {name!r}: the package holds "
+                                        f"{', '.join(sorted(p.name[:-7] for p in findings_dir().glob('*.csv.gz')))}")
+    return pd.read_csv(g)

@@ -9,6 +9,7 @@ __all__ = ['BATCH_SIZES', 'BLOG_SEEDS', 'SETOL_SEEDS', 'NEAR_2', 'NEAR_2_LR', 'S
 
 # %% ../nbs/05_sweep.ipynb #1ac6e92d
 import io, itertools, json, math, os, sys
+from functools import partial
 from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -16,7 +17,7 @@ from tqdm.auto import tqdm
 from .training import RunConfig, train, prepare_data
 from .engines import evaluate
 from .analysis import analyze
-from .store import (run_id, run_dir, result_row, save_run, check_run, load_results, lock_out, prepare_out,
+from .store import (run_id, run_dir, record_planned, result_row, save_run, check_run, load_results, lock_out, prepare_out,
                                   atomic_write, load_weights, load_history, load_eigenvalues, weights_sha256, eigenvalues,
                                   METRIC_COLUMNS, CONFIG_COLUMNS, WEIGHTS)
 from .analysis import ANALYSIS
@@ -112,6 +113,7 @@ def run_sweep(base:RunConfig=None, # shared configuration (default: the blog's p
     lock = lock_out(out)
     try:
         out = prepare_out(out, {k: v for k, v in base.to_dict().items() if k not in grid_fields(grid)})
+        record_planned(out, [run_id(c) for c in cfgs])    # so that a report of a stopped sweep says what is missing
         return _sweep(cfgs, out, (data_dir, extras, None, track), quiet, executor, workers, keep_weights, health)
     finally: lock.close()
 
@@ -143,7 +145,9 @@ def _sweep(cfgs, out, args, quiet, executor, workers, keep_weights=True, health=
     if stale: print(f"htsr-overtrain: re-analysing {len(stale)} saved runs from their weights (the analysis changed "
                     f"since they were saved, or the extras were asked for; no training)", file=sys.stderr)
     for c in tqdm(stale, desc='re-analysing', disable=quiet or not stale, unit='run'): reanalyse(out, c, args[1])
-    bar = tqdm(total=len(cfgs), initial=len(cfgs) - len(todo), desc='runs', disable=quiet, unit='run')
+    bar = tqdm(total=len(cfgs), initial=len(cfgs) - len(todo), desc='runs', disable=quiet, unit='run',
+               bar_format='{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}]{postfix}' if workers > 1 else None)
+    done = []                                             # rows of the runs finished by this command: epochs and seconds
     def finish(c, res):
         try:
             save_run(out, c, res, keep_weights)
@@ -154,11 +158,14 @@ def _sweep(cfgs, out, args, quiet, executor, workers, keep_weights=True, health=
         except OSError as e:                              # disk full, folder made read-only, ...
             raise UserError(f"cannot save run {run_id(c)} in {out} ({e.strerror or e}): the runs saved before it are "
                              f"intact; make room or make the folder writable, then run the same command") from None
-        r = res['row']; bar.update(1)
+        r = res['row']; bar.update(1); done.append(r)
         bar.write(f"bs={c.batch_size} lr={c.learning_rate:g} seed={c.seed}: {r['epochs']} epochs, "
                   f"test acc {_num(r['test_accuracy'], '.4f')}, alpha {_num(r['alpha'], '.2f')} ({_label(r['verdict'])})") if not quiet else None
     if executor is not None: _on_executor(todo, finish, executor, args, out, health)
-    elif workers > 1: _on_pool(todo, finish, workers, args, out)
+    elif workers > 1:
+        show = None if quiet else lambda running, queue, prog, started: bar.set_postfix_str(
+            _progress(running, queue, prog, started, done, workers), refresh=True)
+        _on_pool(todo, finish, workers, args, out, show)
     else:
         for c in todo:
             ep = tqdm(desc=f'  bs={c.batch_size} epochs', disable=quiet, leave=False, unit='ep')
@@ -169,6 +176,39 @@ def _sweep(cfgs, out, args, quiet, executor, workers, keep_weights=True, health=
     atomic_write(out/'results.csv', res.to_csv(index=False))
     ids = {run_id(c) for c in cfgs}
     return res[res['run_id'].isin(ids)].reset_index(drop=True)
+
+# %% ../nbs/05_sweep.ipynb #3ffad7cd
+def _note_epoch(path, epoch, logs, get_weights):
+    "A worker's `on_epoch`: write the epochs its run has done to `path`, for the parent's progress line."
+    Path(path).write_text(str(epoch + 1))
+
+def _progress(running, # configurations in flight
+              queue, # configurations not started
+              prog, # the folder the workers write their epochs to
+              started:dict, # run id -> time.monotonic() at its start
+              done:list, # result rows of the runs finished by this command
+              workers:int, # worker processes
+             ) -> str:
+    "The runs in flight with their epochs, and the time left estimated from measured seconds per epoch."
+    import time
+    def epochs(c):
+        try: return int((Path(prog)/run_id(c)).read_text())
+        except (OSError, ValueError): return 0
+    now, spe, seen = time.monotonic(), {}, {}
+    for r in done:
+        spe.setdefault(r['batch_size'], []).append(r['train_seconds'] / max(r['epochs'], 1))
+        seen.setdefault(r['batch_size'], []).append(r['epochs'])
+    flight = {run_id(c): epochs(c) for c in running}
+    for c in running:
+        if flight[run_id(c)]: spe.setdefault(c.batch_size, []).append((now - started[run_id(c)]) / flight[run_id(c)])
+    left, wait = 0.0, None
+    for c in [*running, *queue]:
+        need = c.max_epochs if c.monitor == 'none' else (np.mean(seen[c.batch_size]) if c.batch_size in seen else None)
+        if c.batch_size not in spe: wait = wait or f"after the first epoch at bs={c.batch_size}"; continue
+        if need is None: wait = wait or f"once a run at bs={c.batch_size} finishes"; continue
+        left += max(need - flight.get(run_id(c), 0), 0) * np.mean(spe[c.batch_size])
+    eta = f"time left: estimated {wait}" if wait else f"about {max(left / workers / 60, 0.1):.1f} min left"
+    return '; '.join(filter(None, [', '.join(f"bs={c.batch_size} seed={c.seed} epoch {flight[run_id(c)]}" for c in running), eta]))
 
 # %% ../nbs/05_sweep.ipynb #70c51bc1
 def retrain(out, # a results folder
@@ -374,18 +414,24 @@ def _on_executor(todo, finish, executor, args, out, health=None):
     finally:
         for f in pending: f.cancel()
 
-def _on_pool(todo, finish, workers, args, out):
+def _on_pool(todo, finish, workers, args, out, show=None):
     "Run `todo` on `workers` local processes; runs lost with a dying worker are retried alone, a culprit named."
+    import shutil, time
     from concurrent.futures import wait, FIRST_COMPLETED
     from concurrent.futures.process import BrokenProcessPool
     queue, running, suspect, culprits, ex = list(todo), {}, set(), [], None
+    prog, started = Path(out)/'.progress', {}             # each worker writes its run's epochs there
+    prog.mkdir(exist_ok=True)
     try:
         while queue or running:
             ex = ex or local_executor(workers)
             while queue and len(running) < workers and not (suspect & {run_id(c) for c in running.values()}):
                 if run_id(queue[0]) in suspect and running: break          # a suspect runs alone
-                c = queue.pop(0); running[_submit(ex, c, args)] = c
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+                c = queue.pop(0); started[run_id(c)] = time.monotonic()
+                running[_submit(ex, c, (args[0], args[1], partial(_note_epoch, str(prog/run_id(c))), args[3]))] = c
+            done, _ = wait(running, timeout=1, return_when=FIRST_COMPLETED)
+            if show: show(list(running.values()), queue, prog, started)
+            if not done: continue
             if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
                 wait(running)                                              # the whole pool is gone: collect it
                 lost = []
@@ -403,6 +449,7 @@ def _on_pool(todo, finish, workers, args, out):
     except BaseException:
         if ex is not None: _stop(ex)
         raise
+    finally: shutil.rmtree(prog, ignore_errors=True)
     ex.shutdown() if ex is not None else None
     if culprits:
         raise UserError(f"run {', '.join(culprits)} killed its worker process again when run alone (out of memory?): every "

@@ -461,3 +461,13 @@ def test_verify_the_committed_archive():
     assert p.returncode == 0, p.stdout + p.stderr
     assert p.stdout.count(': the same') == 3 and '3 of 3 runs verified the same (of 30' in p.stdout, p.stdout
     assert not list((root/'results'/'blog').glob('runs/*/weights.npz'))
+
+
+def test_workers_show_the_epochs_of_the_runs_in_flight(tmp_path):
+    "With workers, the progress line names the runs in flight with their epochs and estimates the time left before any run ends."
+    p = cli('run', '--seed', '42', '--batch-sizes', '16', '32', '--limit-train', '3000', '--monitor', 'none', '--max-epochs', '20',
+            '--workers', '2', '--out', tmp_path/'w')
+    assert p.returncode == 0, p.stderr
+    assert 'bs=16 seed=42 epoch ' in p.stderr and 'bs=32 seed=42 epoch ' in p.stderr, p.stderr[-2000:]
+    assert ' min left' in p.stderr, p.stderr[-2000:]
+    assert not (tmp_path/'w'/'.progress').exists()                   # the workers' progress files are cleaned up
