@@ -18,7 +18,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']),
     include_package_data=True,
     install_requires=cfg.get('requirements', '').split(),
-    extras_require={'dev': cfg.get('dev_requirements', '').split()},
+    extras_require={'dev': cfg.get('dev_requirements', '').split(), 'torch': cfg.get('torch_requirements', '').split()},
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md').read(),
     long_description_content_type='text/markdown',

@@ -206,7 +206,7 @@ def keras_layers(model, # a Keras model
 
 # %% ../nbs/04_analysis.ipynb #f02ae06d
 _REASONS = {'over-trained': "alpha {a:.2f} < 2: weightwatcher calls this over-trained; in this package's own runs alpha < 2 "
-                            "came without a resolved accuracy drop (exploratory: see the reproduction page)",
+                            "came without a resolved accuracy drop (exploratory: see the findings page)",
             'well-trained': 'alpha {a:.2f} in [2, 6]: weightwatcher calls this well trained (moderately heavy-tailed)',
             'under-trained': 'alpha {a:.2f} > 6: close to random; weightwatcher calls this under-trained',
             'fit failed': "weightwatcher's power-law fit failed (alpha {a}): no diagnosis"}
@@ -217,7 +217,8 @@ def diagnose_layer(name:str, # the layer's name
                    min_evals:int=MIN_EVALS, # fewer eigenvalues than this: 'too small' instead of a fit
                   ) -> tuple:
     "One layer's row (its shape, weightwatcher 0.7.7's alpha, the 2022 estimator's, the verdict, a one-line reason) and its ESD."
-    row = dict(name=name, M=pd.NA, N=pd.NA, num_evals=pd.NA, alpha=np.nan, alpha_bounded=np.nan, verdict='not analysed', reason=why)
+    row = dict(name=name, M=pd.NA, N=pd.NA, num_evals=pd.NA, alpha=np.nan, alpha_se=np.nan, alpha_bounded=np.nan,
+               verdict='not analysed', reason=why)
     if W is None: return row, None
     M, N = sorted(W.shape[-2:])
     n = M * int(np.prod(W.shape[:-2], dtype=int))
@@ -226,18 +227,32 @@ def diagnose_layer(name:str, # the layer's name
                                                                       "too few for a power-law fit"), None
     ev = esd(W); f = ww_fit(ev)
     v = verdict(f['alpha'])
-    return row | dict(alpha=f['alpha'], alpha_bounded=bounded_fit(ev)['alpha'], verdict=v, reason=_REASONS[v].format(a=f['alpha'])), ev
+    return row | dict(alpha=f['alpha'], alpha_se=(f['alpha'] - 1) / np.sqrt(max(f['num_pl_spikes'], 1)),
+                      alpha_bounded=bounded_fit(ev)['alpha'], verdict=v,
+                      reason=(f"{why}; " if why else '') + _REASONS[v].format(a=f['alpha'])), ev
 
-def diagnose(model, # a Keras model, or the path of a saved .keras model
+def diagnose(model, # a Keras model, or a model file or folder (Keras, safetensors, PyTorch state dict, .npz)
              min_evals:int=MIN_EVALS, # fewer eigenvalues than this: 'too small' instead of a fit
              plot_dir=None, # when given, save each analysed layer's ESD plot there as PNG
              quiet:bool=False, # no progress line
+             layers:str=None, # a regular expression: only the layers whose names it matches (re.search)
             ) -> pd.DataFrame:
-    "Every Dense or Conv layer of `model`, nested models included, with both alphas, a verdict and a one-line reason."
-    _, keras = tensorflow()
-    if not isinstance(model, keras.Model): model = load_model(model)
-    layers = keras_layers(model)
-    if not any(W is not None for _, _, W, _ in layers): raise UserError(f"model {model.name!r} has no Dense or Conv layer to analyse")
+    "Every layer of `model` with a weight matrix, with both alphas, a verdict and a one-line reason; the others listed with why."
+    import re
+    from pathlib import Path
+    from htsr_overtrain.formats import sniff, read_layers
+    if isinstance(model, (str, Path)) and sniff(model) not in ('keras', 'h5'): found, label = read_layers(model), str(model)
+    else:
+        _, keras = tensorflow()
+        if not isinstance(model, keras.Model): model = load_model(model)
+        found, label = keras_layers(model), repr(model.name)
+    if layers is not None:
+        try: pick = re.compile(layers)
+        except re.error as e: raise UserError(f"--layers {layers!r} is not a regular expression ({e})") from None
+        found = [l for l in found if pick.search(l[1])]
+        if not found: raise UserError(f"no layer of model {label} has a name that matches {layers!r}: run without --layers to see the names")
+    if not any(W is not None for _, _, W, _ in found): raise UserError(f"model {label} has no Dense, Conv or 2-D weight to analyse")
+    layers = found
     rows = []
     with tqdm(layers, desc='layers', unit='layer', disable=quiet, file=sys.stderr) as bar:
         for i, name, W, why in bar:

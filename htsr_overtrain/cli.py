@@ -88,8 +88,13 @@ def _parser():
                    "weights.npz (as the committed archive; `verify` regenerates them)")
     r.add_argument('--quiet', action='store_true', help='no progress output')
     sub.add_parser('presets', help="print every preset's name and full configuration")
-    dg = sub.add_parser('diagnose', help='alpha, verdict and reason for every layer of a saved Keras model (nested models included)')
-    dg.add_argument('path', help='a saved .keras model')
+    dg = sub.add_parser('diagnose', help='alpha, verdict and reason for every layer of a saved model: Keras (nested models '
+                        'included), safetensors (a file or a folder of shards), a PyTorch state dict, or an .npz')
+    dg.add_argument('path', help='a model file or folder; its format is found from its content')
+    dg.add_argument('--layers', metavar='PATTERN', default=None, help='only the layers whose names match this regular expression')
+    out = dg.add_mutually_exclusive_group()
+    out.add_argument('--csv', action='store_true', help='print the table as CSV (for scripts)')
+    out.add_argument('--json', action='store_true', help='print the table as JSON records (for scripts)')
     dg.add_argument('--plot-dir', type=_path, default=None, help='also save each layer\'s ESD plot into this folder')
     dg.add_argument('--quiet', action='store_true', help='no progress line')
     rep = sub.add_parser('report', help="redraw a results folder's figures and report.md, or, given a folder of preset "
@@ -174,8 +179,11 @@ def main(argv:list=None, # arguments (default: sys.argv[1:])
         elif a.command == 'diagnose':
             import pandas as pd
             from htsr_overtrain.analysis import diagnose
-            df = diagnose(a.path, plot_dir=a.plot_dir, quiet=a.quiet)
-            with pd.option_context('display.width', 200, 'display.max_colwidth', 90): print(df.to_string(index=False))
+            df = diagnose(a.path, plot_dir=a.plot_dir, quiet=a.quiet, layers=a.layers)
+            if a.csv: print(df.to_csv(index=False), end='')
+            elif a.json: print(df.to_json(orient='records', indent=1))
+            else:
+                with pd.option_context('display.width', 200, 'display.max_colwidth', 90): print(df.to_string(index=False))
         elif a.command == 'report':
             from htsr_overtrain.reproduction import write_report, write_reproduction
             if any((Path(a.out)/f).exists() for f in ('results.csv', 'sweep.json', 'runs')): print(write_report(a.out))

@@ -160,7 +160,7 @@ def test_diagnose_a_saved_model(tiny, tmp_path):
 
 @pytest.mark.parametrize('make, words', [
     (lambda d: d/'missing.keras', ['does not exist']),
-    (lambda d: (d/'x.keras').write_text('not a model') and d/'x.keras', ['is not a Keras model file']),
+    (lambda d: (d/'x.keras').write_text('not a model') and d/'x.keras', ['is not a model file this command reads']),
 ])
 def test_diagnose_bad_files(tmp_path, make, words):
     one_line_error(cli('diagnose', make(tmp_path)), *words)

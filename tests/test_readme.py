@@ -15,3 +15,10 @@ def test_ci_runs_the_readme_test_command():
     cmds = re.findall(r'```sh\n(.*?)\n```', readme, re.S)
     assert len(cmds) == 2, cmds                      # install-and-run, install-and-test
     assert cmds[1].strip() in ci
+
+
+def test_sidebar_lists_every_notebook():
+    "settings.ini sets custom_sidebar (findings comes right after the index): every notebook must be listed by hand."
+    listed = re.findall(r'-\s+(\S+\.ipynb)', (root/'nbs'/'sidebar.yml').read_text())
+    assert sorted(listed) == sorted(p.name for p in (root/'nbs').glob('*.ipynb')), listed
+    assert listed[:2] == ['index.ipynb', 'findings.ipynb']

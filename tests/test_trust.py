@@ -345,3 +345,47 @@ def test_diagnose_looks_inside_nested_models(tmp_path):
     rows = [l.split() for l in p.stdout.splitlines()[1:]]
     assert [r[1] for r in rows][:2] == ['body/dense', 'body/dense_1'] and [r[4] for r in rows] == ['300', '100', '10'], p.stdout
     assert 'layers: 100%' in p.stderr and '3/3' in p.stderr, p.stderr
+
+
+def _safetensors_model(path):
+    "A small model saved as PyTorch lays its weights out, in safetensors: Linear 784->300 (with bias), 300->10."
+    import numpy as np
+    from safetensors.numpy import save_file
+    rng = np.random.default_rng(0)
+    save_file({'fc1.weight': rng.normal(size=(300, 784)).astype(np.float32), 'fc1.bias': np.zeros(300, np.float32),
+               'fc2.weight': rng.normal(size=(10, 300)).astype(np.float32)}, str(path))
+
+
+def test_diagnose_reads_safetensors_with_csv_json_and_a_layer_pattern(tmp_path):
+    _safetensors_model(tmp_path/'m.safetensors')
+    p = cli('diagnose', tmp_path/'m.safetensors', '--csv', '--quiet')
+    assert p.returncode == 0, p.stderr
+    import io
+    df = pd.read_csv(io.StringIO(p.stdout))
+    assert df['name'].tolist() == ['fc1.bias', 'fc1.weight', 'fc2.weight'] and df['num_evals'].tolist()[1] == 300
+    assert df['verdict'].tolist() == ['not analysed', 'under-trained', 'too small'], df
+    j = cli('diagnose', tmp_path/'m.safetensors', '--json', '--quiet', '--layers', r'^fc1\.weight$')
+    assert j.returncode == 0, j.stderr
+    assert [r['name'] for r in json.loads(j.stdout)] == ['fc1.weight'] and json.loads(j.stdout)[0]['alpha_se'] > 0
+    renamed = tmp_path/'weights.bin'; shutil.copy(tmp_path/'m.safetensors', renamed)   # found from the content, not the name
+    assert cli('diagnose', renamed, '--csv', '--quiet').stdout == p.stdout
+
+
+def test_diagnose_never_runs_a_pickle_and_refuses_lying_files(tmp_path):
+    import pickle
+    marker = tmp_path/'pwned'
+    class Evil:
+        def __reduce__(self): return (os.system, (f'touch {marker}',))
+    (tmp_path/'evil.pt').write_bytes(pickle.dumps({'fc.weight': Evil()}))
+    p = cli('diagnose', tmp_path/'evil.pt')
+    one_line_error(p, 'evil.pt')
+    assert not marker.exists()                                       # the pickle's code never ran
+    _safetensors_model(tmp_path/'m.safetensors')
+    raw = (tmp_path/'m.safetensors').read_bytes()
+    (tmp_path/'cut.safetensors').write_bytes(raw[:len(raw) // 2])   # a header promising more bytes than the file has
+    one_line_error(cli('diagnose', tmp_path/'cut.safetensors'), 'cut.safetensors', 'is not a valid safetensors file')
+    (tmp_path/'notes.txt').write_text('hello')
+    one_line_error(cli('diagnose', tmp_path/'notes.txt'), 'notes.txt', 'is not a model file this command reads')
+    (tmp_path/'empty').mkdir()
+    one_line_error(cli('diagnose', tmp_path/'empty'), 'holds no *.safetensors')
+    one_line_error(cli('diagnose', tmp_path/'m.safetensors', '--layers', 'attn'), 'no layer of model', "'attn'")
