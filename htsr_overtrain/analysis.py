@@ -9,6 +9,7 @@ __all__ = ['COLUMNS', 'ANALYSIS', 'ESTIMATORS', 'EXTRAS', 'MIN_EVALS', 'verdict'
 
 # %% ../nbs/04_analysis.ipynb #60bfa9f4
 import contextlib, io, logging, sys, types, warnings
+from pathlib import Path
 import numpy as np, pandas as pd
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
@@ -218,7 +219,7 @@ def diagnose_layer(name:str, # the layer's name
                   ) -> tuple:
     "One layer's row (its shape, weightwatcher 0.7.7's alpha, the 2022 estimator's, the verdict, a one-line reason) and its ESD."
     row = dict(name=name, M=pd.NA, N=pd.NA, num_evals=pd.NA, alpha=np.nan, alpha_se=np.nan, alpha_bounded=np.nan,
-               verdict='not analysed', reason=why)
+               xmin=np.nan, num_pl_spikes=pd.NA, verdict='not analysed', reason=why)
     if W is None: return row, None
     M, N = sorted(W.shape[-2:])
     n = M * int(np.prod(W.shape[:-2], dtype=int))
@@ -228,7 +229,7 @@ def diagnose_layer(name:str, # the layer's name
     ev = esd(W); f = ww_fit(ev)
     v = verdict(f['alpha'])
     return row | dict(alpha=f['alpha'], alpha_se=(f['alpha'] - 1) / np.sqrt(max(f['num_pl_spikes'], 1)),
-                      alpha_bounded=bounded_fit(ev)['alpha'], verdict=v,
+                      alpha_bounded=bounded_fit(ev)['alpha'], xmin=f['xmin'], num_pl_spikes=f['num_pl_spikes'], verdict=v,
                       reason=(f"{why}; " if why else '') + _REASONS[v].format(a=f['alpha'])), ev
 
 def diagnose(model, # a Keras model, or a model file or folder (Keras, safetensors, PyTorch state dict, .npz)
@@ -239,7 +240,6 @@ def diagnose(model, # a Keras model, or a model file or folder (Keras, safetenso
             ) -> pd.DataFrame:
     "Every layer of `model` with a weight matrix, with both alphas, a verdict and a one-line reason; the others listed with why."
     import re
-    from pathlib import Path
     from htsr_overtrain.formats import sniff, read_layers
     if isinstance(model, (str, Path)) and sniff(model) not in ('keras', 'h5'): found, label = read_layers(model), str(model)
     else:
@@ -253,20 +253,35 @@ def diagnose(model, # a Keras model, or a model file or folder (Keras, safetenso
         if not found: raise UserError(f"no layer of model {label} has a name that matches {layers!r}: run without --layers to see the names")
     if not any(W is not None for _, _, W, _ in found): raise UserError(f"model {label} has no Dense, Conv or 2-D weight to analyse")
     layers = found
-    rows = []
+    rows, esds = [], []
     with tqdm(layers, desc='layers', unit='layer', disable=quiet, file=sys.stderr) as bar:
         for i, name, W, why in bar:
             bar.set_postfix_str(f"{name} {'x'.join(map(str, W.shape)) if W is not None else ''}")
             row, ev = diagnose_layer(name, W, why, min_evals); rows.append(dict(layer_id=i) | row)
-            if plot_dir is not None and ev is not None: _plot_esd(ev, rows[-1], plot_dir)
+            if plot_dir is not None and ev is not None:
+                esds.append((rows[-1], ev)); _plot_esd([esds[-1]], Path(plot_dir)/f"esd_layer{i}.png", cols=1)
+    if esds: _plot_esd(esds, Path(plot_dir)/'esd_grid.png')
     return pd.DataFrame(rows)
 
-def _plot_esd(ev, r, plot_dir):
+def _plot_esd(esds, path, cols:int=4):
+    "Each layer's ESD (log-log density) with weightwatcher's power law from xmin on, on a grid of `cols` columns."
     import matplotlib.pyplot as plt
-    from pathlib import Path
-    Path(plot_dir).mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(5, 4))
-    ax.hist(np.log10(ev), bins=40, density=True, color='0.6')
-    ax.axvline(np.log10(ww_fit(ev)['xmin']), color='C3', ls=':', label=f"xmin, alpha={r['alpha']:.2f}")
-    ax.set(xlabel='log10 eigenvalue', ylabel='density', title=f"layer {r['layer_id']} {r['name']}: alpha {r['alpha']:.2f}")
-    ax.legend(); fig.savefig(Path(plot_dir)/f"esd_layer{r['layer_id']}.png", dpi=120, bbox_inches='tight'); plt.close(fig)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    n = len(esds); cols = min(cols, n); rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols if cols > 1 else 5, 2.7 * rows if cols > 1 else 4), squeeze=False)
+    for ax, (r, ev) in zip(axes.flat, esds):
+        ev = ev[ev > 0]; bins = np.logspace(np.log10(ev.min()), np.log10(ev.max()), 40)
+        ax.hist(ev, bins=bins, density=True, color='0.65')
+        a, xmin = r['alpha'], r['xmin']
+        if np.isfinite(a) and a > 1:                       # the fitted tail: P(x) = (n_tail/n) (a-1)/xmin (x/xmin)^-a
+            x = np.logspace(np.log10(xmin), np.log10(ev.max()), 50)
+            ax.plot(x, r['num_pl_spikes'] / len(ev) * (a - 1) / xmin * (x / xmin) ** -a, color='C3', lw=1.5)
+            ax.axvline(xmin, color='C3', ls=':', lw=1)
+        ax.set_xscale('log'); ax.set_yscale('log')
+        for axis in (ax.xaxis, ax.yaxis): axis.set_minor_formatter(plt.NullFormatter())   # no crowded minor labels
+        ax.set_title(f"{r['layer_id']} {r['name'][-28:]}\nalpha {a:.2f} ({r['verdict']})", fontsize=8,
+                     color='C3' if r['verdict'] == 'over-trained' else 'black')
+        ax.tick_params(labelsize=7)
+    for ax in axes.flat[n:]: ax.axis('off')
+    fig.supxlabel('eigenvalue', fontsize=9); fig.supylabel('density', fontsize=9); fig.tight_layout()
+    fig.savefig(path, dpi=110); plt.close(fig)

@@ -95,7 +95,7 @@ def _parser():
     out = dg.add_mutually_exclusive_group()
     out.add_argument('--csv', action='store_true', help='print the table as CSV (for scripts)')
     out.add_argument('--json', action='store_true', help='print the table as JSON records (for scripts)')
-    dg.add_argument('--plot-dir', type=_path, default=None, help='also save each layer\'s ESD plot into this folder')
+    dg.add_argument('--plot-dir', type=_path, default=None, help='also save each layer\'s ESD with its fit into this folder, and all of them on one grid (esd_grid.png)')
     dg.add_argument('--quiet', action='store_true', help='no progress line')
     rep = sub.add_parser('report', help="redraw a results folder's figures and report.md, or, given a folder of preset "
                          "results, every preset's and REPRODUCTION.md")
