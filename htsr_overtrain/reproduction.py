@@ -10,7 +10,7 @@ __all__ = ['PUBLISHED', 'PUBLISHED_SOURCE', 'md_table', 'swept_field', 'differen
 from pathlib import Path
 import numpy as np, pandas as pd
 from scipy import stats
-from .store import load_results, damaged_runs, load_history, planned_runs
+from .store import load_results, damaged_runs, load_history, planned_runs, atomic_write
 from .data import UserError
 from .plots import summarize, plot_sweep, plot_alpha_vs_accuracy, plot_alpha_trajectories
 
@@ -259,10 +259,10 @@ def write_report(out, # a sweep's output folder
     if len(bad): head += [f"{len(bad)} of {len(every)} runs diverged and are not analysed: "
                           + '; '.join(f"{by} {r[by]:g} seed {r['seed']} ({r['status']})" for _, r in bad.iterrows()), ""]
     if not len(df):
-        (out/'report.md').write_text('\n'.join(head + ["![histories](figures/histories.png)", ""]))
+        atomic_write(out/'report.md', '\n'.join(head + ["![histories](figures/histories.png)", ""]))
         return out/'report.md'
     lines = head + _body(out, df, by, tests=not out.name.startswith('confirm-'))   # confirm-*: the plan's sweeps
-    (out/'report.md').write_text('\n'.join(lines))
+    atomic_write(out/'report.md', '\n'.join(lines))
     return out/'report.md'
 
 # %% ../nbs/07_reproduction.ipynb #e1358d18
@@ -308,5 +308,5 @@ def write_reproduction(root='results', # folder holding one results folder per p
             if p in PUBLISHED: lines += [f"Our means beside the published numbers of {PUBLISHED_SOURCE[p]}:", "",
                                          md_table(compare(df, PUBLISHED[p], by).round(4)), ""]
         lines += _body(root/name, df[df['status'] == 'ok'], by, fig=f'{name}/')
-    (root/'REPRODUCTION.md').write_text('\n'.join(lines))
+    atomic_write(root/'REPRODUCTION.md', '\n'.join(lines))
     return root/'REPRODUCTION.md'

@@ -123,8 +123,10 @@ def test_presets_prints_every_preset():
     assert presets[1]['base']['dataset'] == 'fashion_mnist' and presets[1]['base']['trainable'] == [1, 2, 3]
     assert [q.get('name', q.get('alias')) for q in presets] == ['blog', 'blog-notebook', 'setol-batch-size', 'setol-learning-rate',
         'fixed-budget', 'loss-target', 'fixed-budget-lr', 'loss-target-lr', 'val-loss', 'small-6k', 'small-12k', 'label-noise', 'one-layer-lr', 'confirm-blog',
-        'confirm-setol-batch-size', 'confirm-blog-notebook', 'confirm-setol-learning-rate', 'confirm-fixed-budget', 'blog-notebook-mnist']
-    assert presets[-3]['grid']['learning_rate'] == [0.16, 0.32] and len(presets[-3]['grid']['seed+init_seed']) == 150
+        'confirm-setol-batch-size', 'confirm-blog-notebook', 'confirm-setol-learning-rate', 'confirm-fixed-budget', 'confirm-label-noise',
+        'confirm-one-layer-lr', 'blog-notebook-mnist']
+    assert presets[-5]['grid']['learning_rate'] == [0.16, 0.32] and len(presets[-5]['grid']['seed+init_seed']) == 150
+    assert presets[-3]['grid']['label_noise'] == [0.0, 0.4] and presets[-3]['grid']['seed+init_seed'][0] == [2001, 2001]
     assert presets[-1] == {'alias': 'blog-notebook-mnist', 'preset': 'setol-batch-size'}
     assert presets[6]['grid']['learning_rate'] == [0.01, 0.08, 0.16, 0.32] and presets[6]['base']['batch_size'] == 32
     assert presets[5]['base']['monitor'] == 'none' and presets[5]['base']['target_loss'] == 0.002
