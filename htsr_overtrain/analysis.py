@@ -215,8 +215,8 @@ def keras_layers(model, # a Keras model
     return out
 
 # %% ../nbs/04_analysis.ipynb #f02ae06d
-_REASONS = {'over-trained': "alpha {a:.2f} < 2: weightwatcher calls this over-trained; in this package's own runs alpha < 2 "
-                            "came without a resolved accuracy drop (exploratory: see the findings page)",
+_REASONS = {'over-trained': "alpha {a:.2f} < 2: weightwatcher calls this over-trained; in this package's runs alpha < 2 marked "
+                            "the layer that trained hardest, with no accuracy drop detected (see the findings page)",
             'well-trained': 'alpha {a:.2f} in [2, 6]: weightwatcher calls this well trained (moderately heavy-tailed)',
             'under-trained': 'alpha {a:.2f} > 6: close to random; weightwatcher calls this under-trained',
             'fit failed': "weightwatcher's power-law fit failed (alpha {a}): no diagnosis"}
