@@ -5,6 +5,7 @@ from pathlib import Path
 # `slow`: the README's quick command leaves them out (-m "not slow"), .ci/run runs them after it.
 def pytest_configure(config):
     config.addinivalue_line('markers', 'slow: a slow check, run by .ci/run after the quick tests (pytest -m slow)')
+    config.addinivalue_line('markers', 'torch: needs PyTorch; .ci/run runs these in a venv with torch (pytest -m torch)')
 
 
 def _idx(a):
