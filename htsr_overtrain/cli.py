@@ -7,8 +7,12 @@ __all__ = ['OUT', 'main']
 
 # %% ../nbs/08_cli.ipynb #f66d1af6
 import argparse, sys
+from dataclasses import fields
+from fastcore.docments import docments
 from pathlib import Path
 from .data import UserError
+from .training import RunConfig
+from .store import RESULTS
 
 # %% ../nbs/08_cli.ipynb #33fc9933
 def _positive_int(s):
@@ -20,11 +24,9 @@ def _positive_int(s):
 def _workers(s):
     return 'auto' if s == 'auto' else _positive_int(s)
 
-def _seed(s):
-    try: v = int(s)
+def _whole(s):
+    try: return int(s)
     except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a whole number") from None
-    if not 0 <= v < 2**32: raise argparse.ArgumentTypeError(f"{s} is outside 0 .. 2**32-1, the seeds NumPy takes: use 0 or more")
-    return v
 
 def _number(s):
     try: return float(s)
@@ -34,7 +36,9 @@ def _path(s):
     if not s.strip(): raise argparse.ArgumentTypeError("is empty: give a folder")
     return s
 
-_VALUED = {'--seed', '--init-seed', '--learning-rate', '--min-delta', '--patience', '--max-epochs', '--target-loss', '--limit-train', '--label-noise'}
+def _option(field): return '--' + field.replace('_', '-')
+
+_VALUED = {_option(f.name) for f in fields(RunConfig)}   # every configuration option takes one value
 
 def _glue(argv):
     "`--opt -x` as `--opt=-x` for options that take one value, so that -1 or -inf reach the option's own check."
@@ -51,6 +55,16 @@ class _Parser(argparse.ArgumentParser):
 OUT = 'htsr-results'   # where runs go by default: not results/, which holds the committed archive
 
 # %% ../nbs/08_cli.ipynb #bee94734
+def _config_options(g):
+    "One option per `RunConfig` field but the swept batch size: its docment as help, the blog's value, no default of its own."
+    docs, blog = docments(RunConfig), RunConfig()
+    show = lambda v: ','.join(map(str, v)) if isinstance(v, tuple) else v
+    for f in fields(RunConfig):
+        if f.name == 'batch_size': continue                  # --batch-sizes sweeps it
+        v = getattr(blog, f.name)
+        g.add_argument(_option(f.name), type={int: _whole, float: _number}.get(f.type, str), metavar=f.name.upper(),
+                       help=docs[f.name] + ('' if v is None else f" (default: {show(v)})"))
+
 def _parser():
     p = _Parser(prog='htsr-overtrain', description='Which layer of my model is over-trained? '
                 'The weightwatcher batch-size experiment, end to end.')
@@ -58,23 +72,9 @@ def _parser():
     r = sub.add_parser('run', help='run a sweep and write results, figures and a report')
     r.add_argument('--preset', default='blog', help="a named sweep (default 'blog'; see `htsr-overtrain presets`); "
                    "the options below override its values")
-    r.add_argument('--dataset', help="'mnist' or 'fashion_mnist'")
     r.add_argument('--batch-sizes', type=_positive_int, nargs='+', metavar='N', help='batch sizes to sweep (blog: 1 2 4 8 16 32)')
-    r.add_argument('--trainable', help="layer ids that train, e.g. '1' (blog) or '1,2', or 'all'")
-    r.add_argument('--seed', type=_seed, help="shuffle seed: run this seed only, instead of the preset's five "
-                   "(the blog's own run: 42)")
-    r.add_argument('--init-seed', type=_seed, help="seed of the initial weights, with --seed (default 1, the blog's)")
-    r.add_argument('--learning-rate', type=_number, help='learning rate (blog: 0.01)')
-    r.add_argument('--optimizer', help="'sgd' (blog) or 'adam'")
-    r.add_argument('--min-delta', type=_number, help='early-stopping min_delta on the training loss (blog: 0.001)')
-    r.add_argument('--patience', type=int, help='early-stopping patience (blog: 3)')
-    r.add_argument('--max-epochs', type=_positive_int, help='upper bound on epochs (blog: 1000)')
-    r.add_argument('--monitor', help="what early stopping watches: 'loss' (training loss, blog), 'val_loss', or 'none' (run --max-epochs)")
-    r.add_argument('--target-loss', type=_number, help='also stop once the training loss reaches this value')
-    r.add_argument('--limit-train', type=_positive_int, metavar='N', help='use only the first N training images')
-    r.add_argument('--label-noise', type=_number, metavar='F', help='give this fraction of the training labels a random '
-                   'class (drawn from the seed; validation and test labels stay true)')
-    r.add_argument('--engine', help="'fast' (default) or 'keras' (model.fit)")
+    _config_options(r.add_argument_group('the run configuration', "each option sets one field of every run's RunConfig, "
+                                        "in place of the preset's value (a swept field, such as --seed, is then not swept)"))
     r.add_argument('--data-dir', type=_path, default=None, help='folder of IDX files (default: $HTSR_DATA_DIR, then Keras download)')
     r.add_argument('--out', type=_path, default=None, help=f"output folder (default: {OUT}/PRESET, e.g. {OUT}/blog)")
     r.add_argument('--workers', type=_workers, default='auto', help="worker processes, one thread each: a number, or "
@@ -97,7 +97,7 @@ def _parser():
     out.add_argument('--json', action='store_true', help='print the table as JSON records (for scripts)')
     dg.add_argument('--plot-dir', type=_path, default=None, help='also save each layer\'s ESD with its fit into this folder, and all of them on one grid (esd_grid.png)')
     dg.add_argument('--quiet', action='store_true', help='no progress line')
-    rep = sub.add_parser('report', help="redraw a results folder's figures and report.md, or, given a folder of preset "
+    rep = sub.add_parser('report', help="rewrite a results folder's results.csv, figures and report.md from its runs, or, given a folder of preset "
                          "results, every preset's and REPRODUCTION.md")
     rep.add_argument('out', nargs='?', default=OUT, help=f'a results folder, or a folder of preset results folders (default: {OUT}/)')
     v = sub.add_parser('verify', help="train saved runs again from their configurations and check that the weights (bit for "
@@ -114,9 +114,6 @@ def _parser():
     return p
 
 # %% ../nbs/08_cli.ipynb #aabc94ac
-_FIELDS = ('dataset', 'trainable', 'seed', 'init_seed', 'learning_rate', 'optimizer', 'min_delta', 'patience', 'max_epochs',
-           'limit_train', 'engine', 'monitor', 'target_loss', 'label_noise')   # options that override the preset's base configuration
-
 def _close(client):
     "Close a Dask client without waiting long for a scheduler that may be gone."
     import threading
@@ -124,11 +121,13 @@ def _close(client):
 
 def _run(a):
     from dataclasses import replace
-    from htsr_overtrain.sweep import run_sweep, get_preset, default_workers, sweep_configs
+    from htsr_overtrain.sweep import run_sweep
+    from htsr_overtrain.presets import get_preset, sweep_configs
+    from htsr_overtrain.pool import default_workers
     from htsr_overtrain.reproduction import write_report
     preset = get_preset(a.preset)
     a.out = a.out or f"{OUT}/{preset.name}"
-    given = {f: getattr(a, f) for f in _FIELDS if getattr(a, f) is not None}
+    given = {f.name: getattr(a, f.name) for f in fields(RunConfig) if getattr(a, f.name, None) is not None}
     grid = {k: v for k, v in preset.grid.items() if not set(k.split('+')) & set(given)}
     if a.batch_sizes: grid['batch_size'] = sorted(set(a.batch_sizes))
     base = replace(preset.base, **given)
@@ -136,7 +135,7 @@ def _run(a):
     workers = default_workers(len(sweep_configs(base, grid))) if a.workers == 'auto' else a.workers
     try:
         if a.scheduler:
-            from htsr_overtrain.sweep import dask_client
+            from htsr_overtrain.pool import dask_client
             client, health = dask_client(a.scheduler, a.cluster_timeout)
             try: df = run_sweep(base, grid, a.out, a.data_dir, a.quiet, extras, client.get_executor(), track, 
                                keep_weights=not a.no_weights, health=health)
@@ -171,9 +170,10 @@ def main(argv:list=None, # arguments (default: sys.argv[1:])
         if a.command == 'run': _run(a)
         elif a.command == 'presets':
             import json
-            from htsr_overtrain.sweep import PRESETS
-            from htsr_overtrain.sweep import ALIASES
-            from htsr_overtrain.plan import CONFIRM; from htsr_overtrain.plan2 import CONFIRM2
+            from htsr_overtrain.presets import PRESETS
+            from htsr_overtrain.presets import ALIASES
+            from htsr_overtrain.plan import CONFIRM
+            from htsr_overtrain.plan2 import CONFIRM2
             print(json.dumps([p.to_dict() for p in [*PRESETS.values(), *CONFIRM.values(), *CONFIRM2.values()]] + 
                              [dict(alias=k, preset=v) for k, v in ALIASES.items()], indent=1))
         elif a.command == 'diagnose':
@@ -186,7 +186,7 @@ def main(argv:list=None, # arguments (default: sys.argv[1:])
                 with pd.option_context('display.width', 200, 'display.max_colwidth', 90): print(df.to_string(index=False))
         elif a.command == 'report':
             from htsr_overtrain.reproduction import write_report, write_reproduction
-            if any((Path(a.out)/f).exists() for f in ('results.csv', 'sweep.json', 'runs')): print(write_report(a.out))
+            if any((Path(a.out)/f).exists() for f in (RESULTS, 'sweep.json', 'runs')): print(write_report(a.out))
             elif Path(a.out).is_dir(): print(write_reproduction(a.out))
             else: raise UserError(f"{a.out} is not a results folder: give the folder that `htsr-overtrain run --out` wrote")
         elif a.command == 'verify': _verify(a)

@@ -100,8 +100,8 @@ def _find_folder(name, data_dir):
 
 def _from_keras(name):
     "Download `name` with Keras (needs the network, and imports TensorFlow)."
-    from htsr_overtrain.seeding import tensorflow
-    _, keras = tensorflow()
+    from htsr_overtrain.seeding import import_tensorflow
+    _, keras = import_tensorflow()
     try: (xtr, ytr), (xte, yte) = getattr(keras.datasets, name).load_data()
     except Exception as e:
         raise DataError(f"could not download {name} with Keras ({str(e).splitlines()[0][:100]}): set HTSR_DATA_DIR "

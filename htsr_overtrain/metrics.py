@@ -9,8 +9,8 @@ __all__ = ['METRICS', 'norm_metrics', 'run_table', 'auc_low', 'association', 'me
 import numpy as np, pandas as pd
 from pathlib import Path
 from scipy import stats
-from .store import load_results, load_history, load_eigenvalues
-from .sweep import PRESETS
+from .store import load_results, load_history, load_eigenvalues, has_results
+from .presets import PRESETS
 
 # %% ../nbs/07b_metrics.ipynb #cca5e36f
 METRICS = ['alpha', 'alpha_bounded', 'alpha_weighted', 'log_alpha_norm', 'log_norm', 'log_spectral_norm', 'stable_rank', 'D',
@@ -89,7 +89,7 @@ def metric_table(root='results', # folder holding the preset results folders
                  n_boot:int=200, # bootstrap resamples
                 ) -> pd.DataFrame:
     "Outcomes (a) and (b) side by side, one row per metric: within-preset Spearman and AUC with 95% bootstrap intervals."
-    tables = [run_table(root, p) for p in PRESETS if (Path(root)/p/'results.csv').is_file()]
+    tables = [run_table(root, p) for p in PRESETS if has_results(Path(root)/p)]
     a = association(tables, 'shortfall', 'below_best', n_boot).set_index('metric')
     b = association(tables, 'val_rise', 'val_rising', n_boot).set_index('metric')
     return a.add_prefix('a_').join(b.add_prefix('b_')).reset_index()

@@ -7,7 +7,7 @@ __all__ = ['SIZES', 'glorot_weights', 'build_mlp3', 'dense_ids', 'parse_trainabl
 
 # %% ../nbs/02_model.ipynb #8b4b4548
 import numpy as np
-from .seeding import tensorflow
+from .seeding import import_tensorflow
 from .data import UserError
 
 # %% ../nbs/02_model.ipynb #d097fb34
@@ -28,7 +28,7 @@ def build_mlp3(trainable=(1,), # weightwatcher layer ids that train, or 'all'
                init_seed:int=1, # seed of the initial kernels (see glorot_weights)
               ):
     "The experiment's `Flatten -> Dense(300) -> Dense(100) -> Dense(10)` Keras model, only `trainable` layers trainable."
-    _, keras = tensorflow()
+    _, keras = import_tensorflow()
     model = keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(),
                               keras.layers.Dense(300, activation='relu'), keras.layers.Dense(100, activation='relu'),
                               keras.layers.Dense(10, activation='softmax')], name='mlp3')

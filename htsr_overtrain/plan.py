@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 import numpy as np, pandas as pd
 from scipy import stats
-from .store import load_results, load_history
+from .store import load_results, load_history, has_results
 from .data import UserError
 
 # %% ../nbs/07a_plan.ipynb #2fdbe56a
@@ -186,7 +186,7 @@ CONFIRM_SEEDS = {'blog': 10, 'setol-batch-size': 68, 'blog-notebook': 50, 'setol
 def confirm_preset(preset:str, # an exploratory preset a hypothesis names, e.g. 'blog'
                   ):
     "The confirmatory sweep of `preset`: its configuration unchanged, at the plan's two points, with fresh seed pairs."
-    from htsr_overtrain.sweep import Preset, get_preset
+    from htsr_overtrain.presets import Preset, get_preset
     p, n = get_preset(preset), CONFIRM_SEEDS[preset]
     h = next(h for h in HYPOTHESES if h['preset'] == preset and not h.get('inside'))
     points = sorted(min(p.grid[h['by']], key=lambda v: abs(v - x)) for x in (h['ref'], h['test']))   # the preset's own values
@@ -217,12 +217,12 @@ def require_runs(root, # folder holding the confirm-* results folders
                  plan:str="the plan", # how the error names the plan
                 ):
     "Raise a `UserError` naming the command unless each preset's folder holds exactly its planned runs."
-    from htsr_overtrain.sweep import sweep_configs
+    from htsr_overtrain.presets import sweep_configs
     from htsr_overtrain.store import run_id
     for p in presets:
         out = Path(root)/p.name
         want = {run_id(c) for c in sweep_configs(p.base, p.grid)}
-        have = set(load_results(out)['run_id']) if (out/'results.csv').is_file() else set()
+        have = set(load_results(out)['run_id']) if has_results(out) else set()
         if have != want:
             raise UserError(f"{out} holds {len(have & want)} of {plan}'s {len(want)} runs{' and others' if have - want else ''}: "
                             f"run `htsr-overtrain run --preset {p.name} --no-weights --out {out}` to finish it; the plan "

@@ -108,7 +108,7 @@ POINTS_2 = {'label-noise': ('label_noise', [0.0, 0.4]), 'one-layer-lr': ('layer_
 def confirm2_preset(preset:str, # 'label-noise' or 'one-layer-lr'
                    ):
     "The confirmatory sweep of `preset` for plan 2: its configuration unchanged, at the plan's points, with fresh seed pairs."
-    from htsr_overtrain.sweep import Preset, get_preset
+    from htsr_overtrain.presets import Preset, get_preset
     p, n, (by, points) = get_preset(preset), CONFIRM2_SEEDS[preset], POINTS_2[preset]
     ids = ', '.join(h['id'] for h in HYPOTHESES_2 if h['preset'] == preset)
     return Preset(f'confirm-{preset}', f"confirmatory ({ids} of results/PLAN-2.md): {p.description.removesuffix(', five seeds')}; "

@@ -13,7 +13,7 @@ import matplotlib, matplotlib.ticker
 import matplotlib.pyplot as plt
 import seaborn as sns
 from .analysis import esd
-from .store import load_eigenvalues, load_results, load_history, load_analysis, run_dir
+from .store import load_eigenvalues, load_results, load_history, load_analysis, run_dir, swept_field, FIGURES, SUMMARY_COLUMNS
 from .data import UserError
 
 # %% ../nbs/06_plots.ipynb #bfcc5fbe
@@ -21,8 +21,7 @@ def summarize(df:pd.DataFrame, # results, one row per run
               by:str='batch_size', # the swept field to group on
              ) -> pd.DataFrame:
     "Mean and standard deviation of each metric per value of `by` (over seeds)."
-    cols = [c for c in ('alpha', 'alpha_bounded', 'alpha_fc2', 'test_accuracy', 'train_accuracy', 'epochs', 'best_epoch', 'ERG_gap')
-            if c in df]
+    cols = [c for c in SUMMARY_COLUMNS if c in df]
     g = df.groupby(by)[cols]
     s = g.mean().join(g.std(ddof=1).fillna(0), rsuffix='_std')
     s['runs'] = g.size()
@@ -95,9 +94,7 @@ def plot_metric(df:pd.DataFrame, # results, one row per run
 def _histories(out, df):
     "(colour, results row, history, label) for each run of a sweep: one colour per swept value, labelled once."
     df = load_results(out) if df is None else df
-    by = ('layer_lr' if 'layer_lr' in df and df['layer_lr'].nunique() > 1 else
-          'label_noise' if 'label_noise' in df and df['label_noise'].nunique() > 1 else
-          'learning_rate' if df['learning_rate'].nunique() > 1 and df['batch_size'].nunique() == 1 else 'batch_size')
+    by = swept_field(df)
     vals = sorted(df[by].unique())
     colour = dict(zip(vals, sns.color_palette('viridis', len(vals))))
     seen = set()
@@ -205,7 +202,7 @@ def plot_sweep(out, # a sweep's output folder
                title:str=None, # the headline figure's title (default: dataset, layers, runs)
               ) -> list:
     "Draw and save every figure of a sweep into `out/figures/`; return their paths. Diverged runs appear in the histories only."
-    df, f = load_results(out) if df is None else df, Path(out)/'figures'
+    df, f = load_results(out) if df is None else df, Path(out)/FIGURES
     ok = df[df['status'] == 'ok']
     figs = dict(histories=lambda p: plot_histories(out, df, path=p))
     if len(ok): figs.update(alpha_vs_test_accuracy=lambda p: plot_alpha_vs_accuracy(ok, by, path=p, title=title),

@@ -4,23 +4,27 @@
 
 # %% auto #0
 __all__ = ['FORMAT', 'CONFIG_COLUMNS', 'METRIC_COLUMNS', 'LAYER_COLUMNS', 'FC2_COLUMNS', 'RESULT_COLUMNS', 'WEIGHT_NAMES',
-           'SHAPES', 'RUN_FILES', 'WEIGHTS', 'LAYERS', 'run_id', 'weights_sha256', 'eigenvalues', 'result_row',
-           'atomic_write', 'provenance', 'run_dir', 'save_run', 'check_run', 'load_weights', 'load_eigenvalues',
-           'load_history', 'load_analysis', 'damaged_runs', 'load_results', 'lock_out', 'prepare_out', 'set_aside',
-           'record_planned', 'planned_runs', 'lean', 'findings_dir', 'write_findings', 'committed_results']
+           'SHAPES', 'RUN_FILES', 'RESULTS', 'REPORT', 'FIGURES', 'SUMMARY_COLUMNS', 'KEY_COLUMNS', 'WEIGHTS', 'LAYERS',
+           'run_id', 'weights_sha256', 'eigenvalues', 'config_row', 'result_row', 'atomic_write', 'provenance',
+           'run_dir', 'save_run', 'load_row', 'has_extras', 'check_run', 'load_weights', 'load_eigenvalues',
+           'load_history', 'load_analysis', 'damaged_runs', 'load_results', 'swept_field', 'write_results',
+           'has_results', 'lock_out', 'prepare_out', 'set_aside', 'record_planned', 'planned_runs', 'lean',
+           'findings_dir', 'write_findings', 'committed_results']
 
 # %% ../nbs/04a_store.ipynb #7d003362
 import hashlib, json, math, os, sys, tempfile
+from dataclasses import fields
 from pathlib import Path
 import numpy as np, pandas as pd
 from .analysis import COLUMNS, EXTRAS, ANALYSIS, ESTIMATORS
 from . import __version__
 from .data import UserError
+from .model import SIZES
+from .training import RunConfig
 
 # %% ../nbs/04a_store.ipynb #ef6842b0
 FORMAT = 4  # version of the folder layout (4: eigenvalues and weight hash, weights optional; 3: manifest.json per run)
-CONFIG_COLUMNS = ['run_id', 'dataset', 'batch_size', 'learning_rate', 'optimizer', 'seed', 'init_seed', 'trainable',
-                  'engine', 'monitor', 'target_loss', 'min_delta', 'patience', 'max_epochs', 'limit_train']
+CONFIG_COLUMNS = ['run_id'] + [f.name for f in fields(RunConfig)]   # every field of the run's configuration
 METRIC_COLUMNS = ['epochs', 'best_epoch', 'status', 'train_accuracy', 'train_loss', 'val_accuracy', 'val_loss',
                   'test_accuracy', 'test_loss']
 LAYER_COLUMNS = [c for c in COLUMNS if c not in ('layer_id', 'name', 'M', 'N', 'ww_warning', 'xmin_bounded')]
@@ -28,8 +32,11 @@ FC2_COLUMNS = ['alpha', 'alpha_lo', 'alpha_hi', 'alpha_bounded', 'verdict']   # 
 RESULT_COLUMNS = (CONFIG_COLUMNS + METRIC_COLUMNS + LAYER_COLUMNS + [f'{c}_fc2' for c in FC2_COLUMNS]
                   + ['train_seconds', 'analysis', 'weights_sha256'])
 WEIGHT_NAMES = ['W1', 'b1', 'W2', 'b2', 'W3', 'b3']
-SHAPES = [(784, 300), (300,), (300, 100), (100,), (100, 10), (10,)]
+SHAPES = [s for a, b in zip(SIZES, SIZES[1:]) for s in ((a, b), (b,))]   # of W1, b1, W2, b2, W3, b3
 RUN_FILES = ['config.json', 'history.csv', 'analysis.csv', 'eigenvalues.json', 'provenance.json', 'result.json']  # always
+RESULTS, REPORT, FIGURES = 'results.csv', 'report.md', 'figures'   # a results folder's summary: table, report, figures
+SUMMARY_COLUMNS = ['alpha', 'alpha_bounded', 'alpha_fc2', 'test_accuracy', 'train_accuracy', 'epochs', 'best_epoch', 'ERG_gap']  # summarised over seeds
+KEY_COLUMNS = ['run_id', 'dataset', 'batch_size', 'learning_rate', 'seed', 'init_seed', 'status']   # which run a row is, and whether it is ok
 WEIGHTS = 'weights.npz'   # the one optional file of a run
 LAYERS = (1, 2)           # the layers a run analyses and keeps the eigenvalues of
 
@@ -67,6 +74,13 @@ def _clean(v):
     v = v.item() if hasattr(v, 'item') else v
     return None if isinstance(v, float) and math.isnan(v) else v
 
+def config_row(cfg, # a run's RunConfig
+              ) -> dict:
+    "`cfg` as the `CONFIG_COLUMNS` of its row: lists as text ('1,2'; `layer_lr` '1,1,1' at one rate)."
+    flat = lambda v: ','.join(f'{x:g}' for x in v) if isinstance(v, tuple) else v
+    return dict(run_id=run_id(cfg)) | {f.name: flat(getattr(cfg, f.name)) for f in fields(cfg)} | dict(
+        layer_lr=flat(cfg.layer_lr or (1, 1, 1)))
+
 def result_row(cfg, # the run's RunConfig
                metrics:dict, # what train measured (train(...)['metrics'])
                analysis:pd.DataFrame, # what analyze gave for layers 1 and 2
@@ -76,13 +90,10 @@ def result_row(cfg, # the run's RunConfig
     layer = lambda i: (analysis[analysis['layer_id'] == i].iloc[0] if (analysis['layer_id'] == i).any()
                        else pd.Series(dtype=object))
     l1, l2 = layer(1), layer(2)
-    cfgd = vars(cfg) | dict(run_id=run_id(cfg), trainable=','.join(map(str, cfg.trainable)))
-    row = {c: cfgd[c] for c in CONFIG_COLUMNS} | {c: metrics[c] for c in METRIC_COLUMNS}
+    row = config_row(cfg) | {c: metrics[c] for c in METRIC_COLUMNS}
     row |= {c: l1.get(c) for c in LAYER_COLUMNS} | {f'{c}_fc2': l2.get(c) for c in FC2_COLUMNS}
     row['train_seconds'], row['analysis'] = metrics['train_seconds'], ANALYSIS
     if extras: row |= {c: l1.get(c) for c in EXTRAS}
-    if cfg.label_noise: row['label_noise'] = cfg.label_noise   # a column only where a sweep has it: older rows stay as they were
-    if cfg.layer_lr: row['layer_lr'] = ','.join(f'{f:g}' for f in cfg.layer_lr)   # '1,8,1': layer 2 at 8 times the rate
     return {k: _clean(v) for k, v in row.items()}
 
 # %% ../nbs/04a_store.ipynb #de3e0487
@@ -162,6 +173,16 @@ def _row(d):
     ok = isinstance(row, dict) and row.get('run_id') == d.name and {'status', 'test_accuracy', 'alpha'} <= set(row)
     return row if ok else None
 
+def load_row(d, # an intact run folder (check_run(d) == '')
+            ) -> dict:
+    "The run's saved row, with the config columns an older result.json leaves out taken from its config.json."
+    return config_row(RunConfig(**json.loads((Path(d)/'config.json').read_text()))) | _row(Path(d))
+
+def has_extras(d, # an intact run folder
+              ) -> bool:
+    "The run's saved analysis has SETOL's extras (the ERG gap and correlation traps)."
+    return 'ERG_gap' in _row(Path(d))
+
 def _listed(d, required):
     "What is wrong with the files `d/manifest.json` lists (every one of `required` among them), or ''."
     if not (d/'manifest.json').exists(): return 'unfinished'
@@ -236,13 +257,28 @@ def damaged_runs(out, # a results folder
 def load_results(out, # a results folder
                 ) -> pd.DataFrame:
     "One row per intact finished run in `out`, ordered by dataset, learning rate, seed and batch size."
-    rows = [_row(d) for d in sorted(Path(out).glob('runs/*')) if d.is_dir() and check_run(d) == '']
+    rows = [load_row(d) for d in sorted(Path(out).glob('runs/*')) if d.is_dir() and check_run(d) == '']
     df = pd.DataFrame(rows)
     if len(df) == 0: return pd.DataFrame(columns=RESULT_COLUMNS)
     cols = RESULT_COLUMNS + [c for c in df.columns if c not in RESULT_COLUMNS]
-    if 'label_noise' in df: df['label_noise'] = df['label_noise'].fillna(0.0)   # clean runs leave the column out
-    if 'layer_lr' in df: df['layer_lr'] = df['layer_lr'].fillna('1,1,1')       # and runs at one rate this one
     return df.reindex(columns=cols).sort_values(['dataset', 'learning_rate', 'seed', 'batch_size']).reset_index(drop=True)
+
+def swept_field(df:pd.DataFrame, # results, one row per run
+               ) -> str:
+    "'label_noise' or 'layer_lr' for those sweeps, 'learning_rate' for a learning-rate sweep at one batch size, else 'batch_size'."
+    if 'layer_lr' in df and df['layer_lr'].nunique() > 1: return 'layer_lr'
+    if 'label_noise' in df and df['label_noise'].nunique() > 1: return 'label_noise'
+    return 'learning_rate' if df['learning_rate'].nunique() > 1 and df['batch_size'].nunique() == 1 else 'batch_size'
+
+def write_results(out, # a results folder
+                 ) -> pd.DataFrame:
+    "Write `out/results.csv` afresh from the intact runs (atomically); return the table."
+    df = load_results(out); atomic_write(Path(out)/RESULTS, df.to_csv(index=False)); return df
+
+def has_results(out, # a folder
+               ) -> bool:
+    "`out` holds a results table: a sweep has finished runs there."
+    return (Path(out)/RESULTS).is_file()
 
 # %% ../nbs/04a_store.ipynb #fd59bea0
 def lock_out(out, # the sweep's output folder (created if missing)
@@ -371,7 +407,7 @@ def lean(out, # a results folder
             if (d/WEIGHTS).exists() and (drop or d.name in copied):
                 (d/'manifest.json').unlink(); (d/WEIGHTS).unlink(); _manifest(d); done['lean'] += 1
         atomic_write(out/'sweep.json', json.dumps(meta | dict(format=FORMAT), indent=1))
-        atomic_write(out/'results.csv', load_results(out).to_csv(index=False))
+        write_results(out)
     finally: lock.close()
     return done
 
@@ -386,7 +422,7 @@ def write_findings(root='results', # the repository's folder of committed preset
     "Copy every finished preset's results.csv under `root` (confirmatory sweeps excepted) into the package, gzipped."
     import gzip
     findings_dir().mkdir(exist_ok=True); out = []
-    for f in sorted(Path(root).glob('*/results.csv')):
+    for f in sorted(Path(root).glob(f'*/{RESULTS}')):
         if f.parent.name.startswith('confirm-'): continue
         out.append(findings_dir()/f'{f.parent.name}.csv.gz')
         atomic_write(out[-1], gzip.compress(f.read_bytes(), mtime=0))   # no time stamp: the same table, the same bytes
@@ -396,7 +432,7 @@ def committed_results(name:str, # a preset, e.g. 'blog'
                       root='results', # the repository's folder of committed preset results
                      ) -> pd.DataFrame:
     "A committed preset's results table: from `root/name` in a clone, else from the copy in the package."
-    f = Path(root)/name/'results.csv'
+    f = Path(root)/name/RESULTS
     if f.is_file(): return pd.read_csv(f)
     g = findings_dir()/f'{name}.csv.gz'
     if not g.is_file(): raise UserError(f"no committed results for {name!r}: the package holds "

@@ -1,28 +1,10 @@
 "The `htsr-overtrain` command, run as a user runs it: a real process, end to end."
-import gzip, json, os, shutil, subprocess, sys
+import json, os, shutil, subprocess, sys
 from pathlib import Path
 import pandas as pd
 import pytest
 
-DATA = Path(os.environ['HTSR_DATA_DIR'])
-TINY = ['--seed', '42', '--batch-sizes', '16', '32', '--limit-train', '3000', '--max-epochs', '2']
-
-
-def cli(*args, timeout=600, cwd=None):
-    "Run `htsr-overtrain ARGS` in a fresh process; return the completed process."
-    exe = shutil.which('htsr-overtrain')
-    assert exe, 'the htsr-overtrain command is not installed: pip install -e .'
-    return subprocess.run([exe, *map(str, args)], capture_output=True, cwd=cwd,
-                          text=True, timeout=timeout, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
-
-
-@pytest.fixture(scope='module')
-def tiny(tmp_path_factory):
-    "A tiny sweep written by the command line."
-    out = tmp_path_factory.mktemp('sweep')/'out'
-    p = cli('run', *TINY, '--out', out, '--quiet')
-    assert p.returncode == 0, p.stderr
-    return out, p
+from conftest import DATA, TINY, cli, start, one_line_error, numbers, pool_workers, running
 
 
 def test_tiny_sweep_writes_results_weights_figures_report(tiny):
@@ -58,15 +40,6 @@ def test_report_regenerates(tiny, tmp_path):
     (copy/'report.md').unlink()
     p = cli('report', copy)
     assert p.returncode == 0 and (copy/'report.md').exists(), p.stderr
-
-
-def one_line_error(p, *words):
-    "The process failed with one line on stderr that names `words`, and no traceback."
-    err = p.stderr.strip().splitlines()
-    assert p.returncode != 0
-    assert 'Traceback' not in p.stderr and len([l for l in err if 'htsr-overtrain' in l]) == 1, p.stderr
-    line = [l for l in err if 'htsr-overtrain' in l][0]
-    for w in words: assert w in line, line
 
 
 @pytest.mark.parametrize('args, words', [
@@ -253,34 +226,15 @@ def test_damaged_run_is_redone_not_trusted(tiny, tmp_path, damage):
     p = cli('run', *TINY, '--out', copy, '--quiet')
     assert p.returncode == 0, p.stderr
     assert f'redoing run {rid}' in p.stderr and 'Traceback' not in p.stderr
-    got, want = pd.read_csv(copy/'results.csv'), pd.read_csv(out/'results.csv')
-    pd.testing.assert_frame_equal(got.drop(columns='train_seconds'), want.drop(columns='train_seconds'))
-
-
-def pool_workers(p):
-    "The live pool workers of the command `p` (a worker that just died is a zombie until reaped, and is left out)."
-    import psutil
-    live = []
-    for c in psutil.Process(p.pid).children(recursive=True):
-        try:
-            if 'spawn_main' in ' '.join(c.cmdline()): live.append(c)
-        except psutil.Error: pass                          # zombie, or gone between the listing and the look
-    return live
-
-
-def running(c):
-    "Whether process `c` is still alive (neither gone nor a zombie)."
-    import psutil
-    try: return c.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess: return False
+    pd.testing.assert_frame_equal(numbers(copy), numbers(out))
 
 
 @pytest.mark.slow
 def test_workers_exit_when_the_sweep_is_killed(tmp_path):
-    import psutil, signal, time
+    import signal, time
     args = ['run', '--seed', '42', '--batch-sizes', '8', '16', '--limit-train', '3000', '--max-epochs', '30', '--workers', '2',
             '--out', tmp_path/'orphans', '--quiet']
-    p = subprocess.Popen([shutil.which('htsr-overtrain'), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = start(*args, text=False)
     deadline, kids = time.time() + 120, []
     while time.time() < deadline and len(kids) < 2:
         kids = pool_workers(p)
@@ -300,8 +254,7 @@ def test_ctrl_c_with_workers_is_one_line_and_stops_them(tmp_path, when, how):
     import psutil, signal, time
     args = ['run', '--seed', '42', '--batch-sizes', '8', '16', '--limit-train', '3000', '--monitor', 'none', '--max-epochs', '100',
             '--workers', '2', '--out', tmp_path/'cc']         # a fixed budget: runs long enough to be caught (seconds each)
-    p = subprocess.Popen([shutil.which('htsr-overtrain'), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, start_new_session=True,     # as from a terminal: a CI job started with `&` ignores SIGINT
+    p = start(*args, start_new_session=True,     # as from a terminal: a CI job started with `&` ignores SIGINT
                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline, kids = time.time() + 120, []
     def ready():
@@ -341,7 +294,7 @@ def test_report_names_the_damaged_runs_it_skips(tiny, tmp_path):
     p = cli('report', copy)
     assert p.returncode == 0, p.stderr
     text = (copy/'report.md').read_text()
-    assert f'Skipped 1 damaged runs' in text and rid in text and 'weights.npz is damaged (its checksum differs from manifest.json)' in text
+    assert 'Skipped 1 damaged runs' in text and rid in text and 'weights.npz is damaged (its checksum differs from manifest.json)' in text
 
 
 def test_report_on_a_folder_without_runs_is_one_line(tiny, tmp_path):
@@ -351,8 +304,7 @@ def test_report_on_a_folder_without_runs_is_one_line(tiny, tmp_path):
     one_line_error(cli('report', copy), 'holds no intact finished runs', 'htsr-overtrain run')
     p = cli('run', *TINY, '--out', copy, '--quiet')             # and a run recomputes them
     assert p.returncode == 0, p.stderr
-    pd.testing.assert_frame_equal(pd.read_csv(copy/'results.csv').drop(columns='train_seconds'),
-                                  pd.read_csv(out/'results.csv').drop(columns='train_seconds'))
+    pd.testing.assert_frame_equal(numbers(copy), numbers(out))
 
 
 def test_report_redraws_the_same_bytes(tiny, tmp_path):
@@ -470,6 +422,6 @@ def test_workers_show_the_epochs_of_the_runs_in_flight(tmp_path):
     p = cli('run', '--seed', '42', '--batch-sizes', '16', '32', '--limit-train', '3000', '--monitor', 'none', '--max-epochs', '20',
             '--workers', '2', '--out', tmp_path/'w')
     assert p.returncode == 0, p.stderr
-    assert 'bs=16 seed=42 epoch ' in p.stderr and 'bs=32 seed=42 epoch ' in p.stderr, p.stderr[-2000:]
+    assert 'bs=16 lr=0.01 seed=42 epoch ' in p.stderr and 'bs=32 lr=0.01 seed=42 epoch ' in p.stderr, p.stderr[-2000:]
     assert ' min left' in p.stderr, p.stderr[-2000:]
     assert not (tmp_path/'w'/'.progress').exists()                   # the workers' progress files are cleaned up

@@ -1,9 +1,8 @@
 "The results folder under attack: full and read-only disks, dying workers, kill storms, racing commands, odd models."
-import json, os, random, re, shutil, signal, subprocess, sys, time
-from pathlib import Path
+import json, random, re, shutil, subprocess, sys, time
 import pandas as pd
 import pytest
-from test_cli import cli, one_line_error, pool_workers, TINY, tiny  # noqa: F401 (tiny is a fixture)
+from conftest import TINY, cli, start, one_line_error, numbers, pool_workers
 
 SMALL = ['--seed', '42', '--limit-train', '3000', '--max-epochs', '2', '--quiet']
 
@@ -23,23 +22,19 @@ def disk(tmp_path):
     subprocess.run(['umount', '-l', str(mnt)], capture_output=True)
 
 
-def frame(out):
-    return pd.read_csv(Path(out)/'results.csv').drop(columns='train_seconds')
-
-
 @pytest.mark.slow
 def test_full_disk_keeps_finished_runs_and_resumes(disk):
     mnt = disk('1500k')                                    # room for one run (weights.npz is about 1 MB), not two
     out = mnt/'out'
     p = cli('run', '--seed', '42', '--batch-sizes', '16', '32', *SMALL, '--workers', '1', '--out', out)
     one_line_error(p, 'cannot save run', 'No space left on device', 'run the same command')
-    assert len(frame(out)) == 1 and not list(out.glob('runs/*/.*.tmp'))
+    assert len(numbers(out)) == 1 and not list(out.glob('runs/*/.*.tmp'))
     kept = {q: q.stat().st_mtime_ns for q in out.glob('runs/*/weights.npz') if (q.parent/'manifest.json').exists()}
     assert len(kept) == 1
     subprocess.run(['mount', '-o', 'remount,size=20m', str(mnt)], check=True)   # the user makes room
     q = cli('run', '--seed', '42', '--batch-sizes', '16', '32', *SMALL, '--workers', '1', '--out', out)
     assert q.returncode == 0, q.stderr
-    assert len(frame(out)) == 2 and all(k.stat().st_mtime_ns == v for k, v in kept.items())
+    assert len(numbers(out)) == 2 and all(k.stat().st_mtime_ns == v for k, v in kept.items())
 
 
 @pytest.mark.slow
@@ -49,7 +44,7 @@ def test_full_disk_while_drawing_the_report(disk, tmp_path):
     mnt = disk('1100k'); out = mnt/'out'
     shutil.copytree(tmp_path/'src', out, ignore=shutil.ignore_patterns('figures', 'report.md'))
     one_line_error(cli('report', out), 'cannot write', 'No space left on device')
-    assert len(frame(out)) == 1
+    assert len(numbers(out)) == 1
 
 
 @pytest.mark.slow
@@ -57,11 +52,11 @@ def test_read_only_results_folder(disk, tmp_path):
     mnt = disk('20m'); out = mnt/'out'
     p = cli('run', '--seed', '42', '--batch-sizes', '32', *SMALL, '--out', out)
     assert p.returncode == 0, p.stderr
-    before = frame(out)
+    before = numbers(out)
     subprocess.run(['mount', '-o', 'remount,ro', str(mnt)], check=True)
     one_line_error(cli('run', '--seed', '42', '--batch-sizes', '16', '32', *SMALL, '--out', out), 'cannot be written', 'Read-only')
     one_line_error(cli('report', out), 'cannot write', 'Read-only')
-    pd.testing.assert_frame_equal(frame(out), before)
+    pd.testing.assert_frame_equal(numbers(out), before)
 
 
 def _kill_a_busy_worker(p, avoid=(), timeout=120):
@@ -83,33 +78,31 @@ BIG = ['--seed', '42', '--batch-sizes', '8', '16', '--limit-train', '20000', '--
 def test_killed_worker_costs_nothing(tmp_path):
     "A worker killed once: the runs it took down are retried, and the sweep ends as if nothing happened."
     out = tmp_path/'kw'
-    p = subprocess.Popen([shutil.which('htsr-overtrain'), 'run', *BIG, '--out', str(out)], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+    p = start('run', *BIG, '--out', out)
     _kill_a_busy_worker(p)
     _, err = p.communicate(timeout=600)
     assert p.returncode == 0 and 'Traceback' not in err, err
     assert 'a worker process died' in err and 'retrying' in err, err
     ref = cli('run', *BIG[:-3], '--workers', '1', '--quiet', '--out', tmp_path/'serial')
     assert ref.returncode == 0, ref.stderr
-    pd.testing.assert_frame_equal(frame(out), frame(tmp_path/'serial'))
+    pd.testing.assert_frame_equal(numbers(out), numbers(tmp_path/'serial'))
 
 
 @pytest.mark.slow
 def test_a_run_that_kills_its_worker_twice_is_named_and_the_rest_finish(tmp_path):
     out = tmp_path/'culprit'
-    p = subprocess.Popen([shutil.which('htsr-overtrain'), 'run', *BIG, '--out', str(out)], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+    p = start('run', *BIG, '--out', out)
     first = _kill_a_busy_worker(p)                        # both runs in flight are lost, and retried one at a time
     _kill_a_busy_worker(p, avoid=first)                   # the first retried run, alone on a new pool, dies again
     _, err = p.communicate(timeout=600)
     one_line_error(subprocess.CompletedProcess([], p.returncode, '', '\n'.join(l for l in err.splitlines() if 'retrying' not in l)),
                    'killed its worker process again', 'run the same command')
     culprit = re.search(r'run (bs\S+) killed its worker', err).group(1)
-    left = frame(out)
+    left = numbers(out)
     assert len(left) == 1 and culprit not in set(left['run_id']) and culprit.startswith('bs0008')
     q = cli('run', *BIG, '--out', out)
     assert q.returncode == 0, q.stderr
-    assert len(frame(out)) == 2
+    assert len(numbers(out)) == 2
 
 
 @pytest.mark.slow
@@ -119,24 +112,21 @@ def test_kill_storm_then_resume_gives_the_uninterrupted_results(tmp_path):
     rng = random.Random(0)
     out = tmp_path/'storm'
     for _ in range(5):
-        p = subprocess.Popen([shutil.which('htsr-overtrain'), *args, '--out', str(out)], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+        p = start(*args, '--out', out, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(2, 9)); p.kill(); p.wait()
     q = cli(*args, '--out', out)
     assert q.returncode == 0, q.stderr
     ref = cli(*args, '--out', tmp_path/'calm')
     assert ref.returncode == 0, ref.stderr
-    pd.testing.assert_frame_equal(frame(out), frame(tmp_path/'calm'))
-    for rid in frame(out)['run_id']:
+    pd.testing.assert_frame_equal(numbers(out), numbers(tmp_path/'calm'))
+    for rid in numbers(out)['run_id']:
         assert (out/'runs'/rid/'weights.npz').read_bytes() == (tmp_path/'calm'/'runs'/rid/'weights.npz').read_bytes()
 
 
 @pytest.mark.parametrize('attempt', [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_two_configurations_started_at_once_never_mix(tmp_path, attempt):
     out = tmp_path/'race'
-    exe = shutil.which('htsr-overtrain')
-    procs = [subprocess.Popen([exe, 'run', '--batch-sizes', '32', *SMALL, '--seed', str(s), '--out', str(out)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for s in (1, 2)]
+    procs = [start('run', '--batch-sizes', '32', *SMALL, '--seed', s, '--out', out) for s in (1, 2)]
     res = [(p.wait(timeout=600), p.stderr.read()) for p in procs]
     assert sorted(rc == 0 for rc, _ in res) == [False, True], res
     err = next(e for rc, e in res if rc)
@@ -156,7 +146,7 @@ def test_two_configurations_started_at_once_never_mix(tmp_path, attempt):
 def test_more_damage_is_redone(tiny, tmp_path, damage, redo_message):
     ref, _ = tiny
     copy = tmp_path/'copy'; shutil.copytree(ref, copy)
-    rid = frame(ref)['run_id'][0]
+    rid = numbers(ref)['run_id'][0]
     damage(copy/'runs'/rid)
     rep = cli('report', copy)
     if (copy/'runs').exists():
@@ -166,7 +156,7 @@ def test_more_damage_is_redone(tiny, tmp_path, damage, redo_message):
     p = cli('run', *TINY, '--out', copy, '--quiet')
     assert p.returncode == 0 and 'Traceback' not in p.stderr, p.stderr
     if redo_message: assert f'redoing run {rid}: {redo_message}' in p.stderr, p.stderr
-    pd.testing.assert_frame_equal(frame(copy), frame(ref))
+    pd.testing.assert_frame_equal(numbers(copy), numbers(ref))
 
 
 MODELS = {

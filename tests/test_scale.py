@@ -1,23 +1,16 @@
 "Sweeps on other executors (a Dask cluster), and a sweep killed mid-run and resumed."
-import json, os, shutil, signal, subprocess, sys, time
-from pathlib import Path
+import signal, time
 import pandas as pd
 import pytest
+from conftest import start, numbers
 
 pytestmark = pytest.mark.slow           # a Dask cluster, kills and a reference sweep: run by .ci/run after the quick tests
 
-TINY = ['--seed', '42', '--batch-sizes', '8', '16', '32', '--limit-train', '3000', '--max-epochs', '3']
+THREE = ['--seed', '42', '--batch-sizes', '8', '16', '32', '--limit-train', '3000', '--max-epochs', '3']   # three runs
 
 
 def sweep(out, *extra):
-    exe = shutil.which('htsr-overtrain')
-    return subprocess.Popen([exe, 'run', *TINY, '--out', str(out), '--quiet', *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def numbers(df):
-    "Everything in a results table but the wall time."
-    return df.drop(columns=['train_seconds']).reset_index(drop=True)
+    return start('run', *THREE, '--out', out, '--quiet', *extra)
 
 
 @pytest.fixture(scope='module')
@@ -44,14 +37,14 @@ def test_killed_sweep_resumes_to_the_same_results(reference, tmp_path):
     p = sweep(out, '--workers', '1'); _, err = p.communicate(timeout=600)
     assert p.returncode == 0, err
     assert {k: v.stat().st_mtime_ns for k, v in done.items()} == stamps    # finished runs not trained again
-    pd.testing.assert_frame_equal(numbers(pd.read_csv(out/'results.csv')), numbers(pd.read_csv(reference/'results.csv')))
+    pd.testing.assert_frame_equal(numbers(out), numbers(reference))
     assert not list(out.glob('runs/*/.*.tmp'))
 
 
 def test_two_local_workers_match_serial(reference, tmp_path):
     p = sweep(tmp_path/'out', '--workers', '2'); _, err = p.communicate(timeout=600)
     assert p.returncode == 0, err
-    pd.testing.assert_frame_equal(numbers(pd.read_csv(tmp_path/'out'/'results.csv')), numbers(pd.read_csv(reference/'results.csv')))
+    pd.testing.assert_frame_equal(numbers(tmp_path/'out'), numbers(reference))
 
 
 def test_dask_local_cluster_matches_serial(reference, tmp_path):
@@ -62,4 +55,4 @@ def test_dask_local_cluster_matches_serial(reference, tmp_path):
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         run_sweep(RunConfig(limit_train=3000, max_epochs=3), dict(batch_size=[8, 16, 32]), tmp_path/'out',
                   quiet=True, executor=client.get_executor())
-    pd.testing.assert_frame_equal(numbers(pd.read_csv(tmp_path/'out'/'results.csv')), numbers(pd.read_csv(reference/'results.csv')))
+    pd.testing.assert_frame_equal(numbers(tmp_path/'out'), numbers(reference))

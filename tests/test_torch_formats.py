@@ -2,7 +2,6 @@
 pickled module (refused), a pickle that would run code (never runs). Needs PyTorch, which the package does not:
 .ci/run runs these in a virtual environment of their own with torch==2.13.0 (`pytest -m torch`); elsewhere they skip."""
 import json, os, subprocess, sys
-from pathlib import Path
 import numpy as np
 import pytest
 

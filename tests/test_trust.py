@@ -5,13 +5,9 @@ import gzip, hashlib, json, os, shutil, signal, socket, subprocess, sys, time
 from pathlib import Path
 import pandas as pd
 import pytest
-from test_cli import cli, one_line_error, TINY, DATA, tiny  # noqa: F401 (tiny is a fixture)
+from conftest import cli, start, one_line_error, numbers, TINY, DATA
 
 sha = lambda p: hashlib.sha256(Path(p).read_bytes()).hexdigest()
-
-
-def frame(out):
-    return pd.read_csv(Path(out)/'results.csv').drop(columns='train_seconds')
 
 
 def runs(out):
@@ -37,7 +33,7 @@ def test_a_run_folder_that_is_a_link_is_set_aside_never_written_through(tiny, tm
     assert f'set aside runs/{bs32} as set-aside/{bs32}: a link' in p.stderr, p.stderr
     assert {f.name: f.read_bytes() for f in (copy/'runs'/bs16).iterdir()} == before      # the run it pointed at, untouched
     assert not (copy/'runs'/bs32).is_symlink() and (copy/'set-aside'/bs32).is_symlink()
-    pd.testing.assert_frame_equal(frame(copy), frame(tiny[0]))
+    pd.testing.assert_frame_equal(numbers(copy), numbers(tiny[0]))
 
 
 @pytest.mark.slow
@@ -49,7 +45,7 @@ def test_a_run_of_another_sweep_is_set_aside(tiny, tmp_path):
     stranger = next((other/'runs').iterdir()); shutil.copytree(stranger, copy/'runs'/stranger.name)
     p = cli('run', *TINY, '--out', copy, '--quiet')
     assert p.returncode == 0 and 'a run of another sweep' in p.stderr and stranger.name in p.stderr, p.stderr
-    assert set(frame(copy)['seed']) == {42} and (copy/'set-aside'/stranger.name/'result.json').exists()
+    assert set(numbers(copy)['seed']) == {42} and (copy/'set-aside'/stranger.name/'result.json').exists()
 
 
 def test_a_config_edited_with_its_manifest_is_set_aside_and_redone(tiny, tmp_path):
@@ -62,7 +58,7 @@ def test_a_config_edited_with_its_manifest_is_set_aside_and_redone(tiny, tmp_pat
     (d/'manifest.json').write_text(json.dumps(sums))
     p = cli('run', *TINY, '--out', copy, '--quiet')
     assert p.returncode == 0 and f'set aside runs/{bs32}' in p.stderr and 'is not the configuration of' in p.stderr, p.stderr
-    pd.testing.assert_frame_equal(frame(copy), frame(tiny[0]))
+    pd.testing.assert_frame_equal(numbers(copy), numbers(tiny[0]))
 
 
 @pytest.mark.slow
@@ -71,7 +67,7 @@ def test_a_run_copied_under_another_runs_name_is_set_aside(tiny, tmp_path):
     shutil.rmtree(copy/'runs'/bs32); shutil.copytree(copy/'runs'/bs16, copy/'runs'/bs32)     # intact files, wrong name
     p = cli('run', *TINY, '--out', copy, '--quiet')
     assert p.returncode == 0 and f'set aside runs/{bs32}' in p.stderr, p.stderr
-    pd.testing.assert_frame_equal(frame(copy), frame(tiny[0]))
+    pd.testing.assert_frame_equal(numbers(copy), numbers(tiny[0]))
 
 
 @pytest.mark.slow
@@ -145,9 +141,9 @@ def test_htsr_data_dir_is_never_ignored_silently(tmp_path, where, words):
 # 4. Messages that name the right thing
 
 @pytest.mark.parametrize('args, words', [
-    (['--seed', '-1'], ['argument --seed', '-1 is outside']),
-    pytest.param(['--init-seed', '-7'], ['argument --init-seed', '-7 is outside'], marks=pytest.mark.slow),
-    pytest.param(['--seed', '4294967296'], ['argument --seed', 'outside 0 .. 2**32-1'], marks=pytest.mark.slow),
+    (['--seed', '-1'], ['seed -1 is outside 0 .. 2**32-1', 'use 0 or more']),
+    pytest.param(['--init-seed', '-7'], ['init_seed -7 is outside'], marks=pytest.mark.slow),
+    pytest.param(['--seed', '4294967296'], ['seed 4294967296 is outside 0 .. 2**32-1'], marks=pytest.mark.slow),
     (['--target-loss', '-inf'], ['target_loss -inf is not positive']),
     pytest.param(['--target-loss', 'nan'], ['target_loss nan is not positive'], marks=pytest.mark.slow),
     (['--min-delta', 'nan'], ['min_delta nan is not a number >= 0']),
@@ -243,9 +239,8 @@ def _worker(address):
 
 
 def _sweep(address, out):
-    return subprocess.Popen([shutil.which('htsr-overtrain'), 'run', '--seed', '42', '--batch-sizes', '1', '2', '4', '8',
-                             '--limit-train', '6000', '--max-epochs', '3', '--scheduler', address, '--cluster-timeout', '10',
-                             '--out', str(out), '--quiet'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return start('run', '--seed', '42', '--batch-sizes', '1', '2', '4', '8', '--limit-train', '6000', '--max-epochs', '3',
+                 '--scheduler', address, '--cluster-timeout', '10', '--out', out, '--quiet')
 
 
 def _after_first_run(out, p, timeout=300):
@@ -305,7 +300,7 @@ def test_the_only_worker_killed_then_the_sweep_resumes(tmp_path):
         procs.append(_worker(address))
         q = _sweep(address, out); _, err = q.communicate(timeout=600)
         assert q.returncode == 0, err
-        assert len(frame(out)) == 4 and all(f.read_bytes() == b for f, b in kept.items())
+        assert len(numbers(out)) == 4 and all(f.read_bytes() == b for f, b in kept.items())
     finally:
         for x in procs: _stop(x)
 
