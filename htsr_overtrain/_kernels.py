@@ -22,6 +22,7 @@ def _rows(Ws, n):
     return (np.zeros((n, Ws[0].shape[1]), np.float32), np.zeros((n, Ws[1].shape[1]), np.float32),
             np.zeros((n, Ws[2].shape[1]), np.float32))
 
+# %% ../nbs/02a_kernels.ipynb #419bb371
 @numba.njit(cache=True)
 def _scratch(Ws, bs, l0):
     "The working arrays of mini-batches of `bs` samples whose first trainable layer is `l0`."
@@ -49,6 +50,7 @@ def _exp(x):
     for c in _EXP_C: p = p * r + c
     return math.ldexp(p, int(k))
 
+# %% ../nbs/02a_kernels.ipynb #4115db45
 @numba.njit(cache=True)
 def _log(x):
     "Natural log of x >= 1 from + - * / and exact scaling (inf and nan pass through)."
@@ -75,6 +77,7 @@ def _accum(out, b, M, ks, vs, cnt):
         for j in range(n): out[b, j] += v * M[k, j]
         q += 1
 
+# %% ../nbs/02a_kernels.ipynb #660bb3a9
 @numba.njit(cache=True)
 def _nonzero(h, b, ks, vs):
     "Indices and values of the non-zero entries of row `b` of `h` into `ks`, `vs`; return how many."
@@ -83,6 +86,7 @@ def _nonzero(h, b, ks, vs):
         ks[c] = i; vs[c] = h[b, i]; c += h[b, i] != 0
     return c
 
+# %% ../nbs/02a_kernels.ipynb #7b010718
 @numba.njit(cache=True)
 def _nonzero_col(h, i, nb, ks, vs):
     "Rows and values of the non-zero entries of column `i` of `h[:nb]` into `ks`, `vs`; return how many."
@@ -124,6 +128,7 @@ def _xent(z, b, t, dz, scale, e):
     for j in range(C): dz[b, j] = np.float32((e[j] / s - (1.0 if j == t else 0.0)) * scale)
     return _log(s) - (float(z[b, t]) - float(m)), best == t
 
+# %% ../nbs/02a_kernels.ipynb #3e1dd084
 @numba.njit(cache=True)
 def _backward(b, l0, WTs, s):
     "Deltas `s.D[l][b]` of layers 1..l0 from the output layer's, through the transposed kernels and relu."
@@ -134,6 +139,7 @@ def _backward(b, l0, WTs, s):
         for i in range(dn.shape[1]):
             if not (h[b, i] > 0): dn[b, i] = 0.0
 
+# %% ../nbs/02a_kernels.ipynb #d3f56348
 @numba.njit(cache=True)
 def _passes(x, y, order, at, nb, l0, net, s):
     "Forward pass, loss and deltas of each sample of the mini-batch `order[at:at+nb]`, in order; return (loss sum, correct)."
@@ -152,6 +158,7 @@ def _step1(W, k, v, d, b, lr):
     "SGD's step of row `k` when one sample alone contributes to it: `W[k] -= (v * d[b]) * lr`, as `_step` would."
     for j in range(W.shape[1]): W[k, j] -= (v * d[b, j]) * lr
 
+# %% ../nbs/02a_kernels.ipynb #c077fb9f
 @numba.njit(cache=True)
 def _step(W, k, g, lr, G, adam):
     "SGD's `W[k] -= g * lr` (Keras 3), or for Adam keep the gradient row in `G[k]`."
@@ -160,6 +167,7 @@ def _step(W, k, g, lr, G, adam):
     else:
         for j in range(W.shape[1]): W[k, j] -= g[0, j] * lr
 
+# %% ../nbs/02a_kernels.ipynb #9d740392
 @numba.njit(cache=True)
 def _sgd1(x, o, l0, train, lr, net, s):
     "SGD step for a batch of one sample, `w -= (input * delta) * lr[l]` in one pass: the same bits as `_batch`'s rows."
@@ -225,6 +233,7 @@ def _step_later(nb, l0, train, adam, lr, net, grads, s):
                 _accum(gT, 0, h, ks, vs, c)
                 _step(WT, j, gT, lr[l], G, False)
 
+# %% ../nbs/02a_kernels.ipynb #c605e877
 @numba.njit(cache=True)
 def _step_biases(nb, l0, train, adam, lr, net, grads, s):
     "The biases' step: the deltas summed over the batch (for Adam, only their sum)."
@@ -271,6 +280,7 @@ def _adam(l0, train, lr, b1t, b2t, net, grads):
             for i in range(W.shape[0]):
                 for j in range(W.shape[1]): WT[j, i] = W[i, j]
 
+# %% ../nbs/02a_kernels.ipynb #2df5fb29
 @numba.njit(cache=True)
 def _epoch(x, y, order, bs, l0, train, adam, lr, step, pw, net, grads):
     "One epoch of mini-batches of `bs` images over `order` (`pw`: Adam's beta powers so far); return (loss sum, correct, steps so far)."
@@ -297,6 +307,7 @@ def _score(x, y, l0, Ws, Bs):
         loss += lb; correct += c
     return loss, correct
 
+# %% ../nbs/02a_kernels.ipynb #a27e8674
 @numba.njit(cache=True)
 def _features(x, last, Ws, Bs, out):
     "Output of layers 0..`last` (after relu) for every sample of `x`: the input of a later first trainable layer."

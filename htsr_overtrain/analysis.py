@@ -52,6 +52,7 @@ def _ks_tables(ev):
     u, first = np.unique(ev, return_index=True)
     return ev, u, first / len(ev)
 
+# %% ../nbs/04_analysis.ipynb #ac341ad7
 def csn_fit(evals, # eigenvalues of one layer
             bounded:bool=False, # compare with the power law truncated at the largest eigenvalue (2022) or not (weightwatcher 0.7.7)
            ) -> dict:
@@ -141,6 +142,7 @@ def model_from_weights(weights:list, # [W1, b1, W2, b2, W3, b3] of the MLP
     from htsr_overtrain.model import build_mlp3
     m = build_mlp3('all'); m.set_weights(weights); return m
 
+# %% ../nbs/04_analysis.ipynb #16720c7c
 def state_dict(weights:list, # [W1, b1, W2, b2, W3, b3] of the MLP
               ) -> dict:
     "The MLP's weights as the dict weightwatcher reads without a framework: layers `fc1`..`fc3` get ids 1..3, as in Keras."
@@ -149,6 +151,7 @@ def state_dict(weights:list, # [W1, b1, W2, b2, W3, b3] of the MLP
     return {f'fc{l}.{k}': np.asarray(w) for l, pair in enumerate(zip(weights[0::2], weights[1::2]), 1)
             for k, w in zip(('weight', 'bias'), pair)}
 
+# %% ../nbs/04_analysis.ipynb #bf5ed4f3
 def analyze(model, # a Keras model, or the MLP's weights as a list of arrays
             layers=(1,), # weightwatcher layer ids to analyse, or None for every layer
             extras:bool=False, # also compute SETOL's ERG / TRACE-LOG (detX) and correlation-trap (randomize) metrics
@@ -198,12 +201,14 @@ def load_model(path, # a saved Keras model (.keras, or legacy .h5)
         why = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
         raise UserError(f"{p} is not a Keras model file ({why}): save the model with model.save('name.keras')") from None
 
+# %% ../nbs/04_analysis.ipynb #ce6bcc61
 def _leaves(model, prefix=''):
     "`(name, layer)` for every layer of `model`, the layers of nested models in their place, named `outer/inner`."
     for l in model.layers:
         if getattr(l, 'layers', None) is not None: yield from _leaves(l, f"{prefix}{l.name}/")
         else: yield f"{prefix}{l.name}", l
 
+# %% ../nbs/04_analysis.ipynb #bc4225a5
 def keras_layers(model, # a Keras model
                 ) -> list:
     "Every layer of `model` that holds a weight matrix, nested models opened: `(index, name, kernel or None, why not analysed)`."
@@ -241,6 +246,7 @@ def diagnose_layer(name:str, # the layer's name
                       alpha_bounded=bounded_fit(ev)['alpha'], xmin=f['xmin'], num_pl_spikes=f['num_pl_spikes'], verdict=v,
                       reason=(f"{why}; " if why else '') + _REASONS[v].format(a=f['alpha'])), ev
 
+# %% ../nbs/04_analysis.ipynb #cc2e9625
 def diagnose(model, # a Keras model, or a model file or folder (Keras, safetensors, PyTorch state dict, .npz)
              min_evals:int=MIN_EVALS, # fewer eigenvalues than this: 'too small' instead of a fit
              plot_dir=None, # when given, save each analysed layer's ESD plot there as PNG
@@ -272,6 +278,7 @@ def diagnose(model, # a Keras model, or a model file or folder (Keras, safetenso
     if esds: _plot_esd(esds, Path(plot_dir)/'esd_grid.png')
     return pd.DataFrame(rows)
 
+# %% ../nbs/04_analysis.ipynb #585dee22
 def _plot_esd(esds, path, cols:int=4):
     "Each layer's ESD (log-log density) with weightwatcher's power law from xmin on, on a grid of `cols` columns."
     import matplotlib.pyplot as plt

@@ -21,25 +21,31 @@ def _positive_int(s):
     if v < 1: raise argparse.ArgumentTypeError(f"{s} is not positive: use 1 or more")
     return v
 
+# %% ../nbs/08_cli.ipynb #857e0ffd
 def _workers(s):
     return 'auto' if s == 'auto' else _positive_int(s)
 
+# %% ../nbs/08_cli.ipynb #7df159aa
 def _whole(s):
     try: return int(s)
     except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a whole number") from None
 
+# %% ../nbs/08_cli.ipynb #c45c2fe5
 def _number(s):
     try: return float(s)
     except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
 
+# %% ../nbs/08_cli.ipynb #b5d9732b
 def _path(s):
     if not s.strip(): raise argparse.ArgumentTypeError("is empty: give a folder")
     return s
 
+# %% ../nbs/08_cli.ipynb #d297cfa4
 def _option(field): return '--' + field.replace('_', '-')
 
 _VALUED = {_option(f.name) for f in fields(RunConfig)}   # every configuration option takes one value
 
+# %% ../nbs/08_cli.ipynb #4f1c2307
 def _glue(argv):
     "`--opt -x` as `--opt=-x` for options that take one value, so that -1 or -inf reach the option's own check."
     out = []
@@ -48,6 +54,7 @@ def _glue(argv):
         else: out.append(a)
     return out
 
+# %% ../nbs/08_cli.ipynb #1e9be7d8
 class _Parser(argparse.ArgumentParser):
     "An argument parser whose errors are one line."
     def error(self, message): self.exit(2, f"{self.prog}: error: {message}\n")
@@ -65,6 +72,7 @@ def _config_options(g):
         g.add_argument(_option(f.name), type={int: _whole, float: _number}.get(f.type, str), metavar=f.name.upper(),
                        help=docs[f.name] + ('' if v is None else f" (default: {show(v)})"))
 
+# %% ../nbs/08_cli.ipynb #48dc1819
 def _parser():
     p = _Parser(prog='htsr-overtrain', description='Which layer of my model is over-trained? '
                 'The weightwatcher batch-size experiment, end to end.')
@@ -119,6 +127,7 @@ def _close(client):
     import threading
     threading.Thread(target=lambda: client.close(timeout=5), daemon=True).start()
 
+# %% ../nbs/08_cli.ipynb #f3b98c68
 def _run(a):
     from dataclasses import replace
     from htsr_overtrain.sweep import run_sweep

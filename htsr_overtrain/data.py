@@ -32,6 +32,7 @@ class UserError(ValueError):
     def __init__(self, message:str): # what is wrong, naming the input, and how to fix it
         super().__init__(message)
 
+# %% ../nbs/00_data.ipynb #28a4bc79
 class DataError(UserError):
     "A data file that is missing, unreadable or not the data set it claims to be."
     def __init__(self, message:str): # what is wrong, naming the file, and how to fix it
@@ -80,6 +81,7 @@ def _verify(arr, name, part, source):
                         f"(sha256 mismatch): replace it with an intact copy")
     return arr
 
+# %% ../nbs/00_data.ipynb #f566ad16
 def _find_folder(name, data_dir):
     "The folder to read `name` from, or None to use Keras' download."
     if data_dir is not None:
@@ -98,6 +100,7 @@ def _find_folder(name, data_dir):
     raise DataError(f"HTSR_DATA_DIR={env} holds no {sub}/ folder: put {name}'s four IDX files in {e/sub}, or unset "
                     f"HTSR_DATA_DIR to download with Keras")
 
+# %% ../nbs/00_data.ipynb #ed57e1c7
 def _from_keras(name):
     "Download `name` with Keras (needs the network, and imports TensorFlow)."
     from htsr_overtrain.seeding import import_tensorflow

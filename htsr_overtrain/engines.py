@@ -17,6 +17,7 @@ def to_sparse(x, # images or activations, shape (n, features) or (n, 28, 28)
     x = np.asarray(x, np.float32).reshape(len(x), -1); lit = x != 0
     return np.concatenate([[0], np.cumsum(lit.sum(1))]).astype(np.int64), np.nonzero(lit)[1].astype(np.int32), x[lit]
 
+# %% ../nbs/02b_engines.ipynb #f80facb1
 def _split(weights):
     "Kernels and biases of `[W1, b1, W2, b2, W3, b3]` as two tuples of float32 copies."
     return tuple(np.array(w, np.float32) for w in weights[0::2]), tuple(np.array(b, np.float32) for b in weights[1::2])
@@ -103,6 +104,7 @@ def layer_rates(cfg, # a RunConfig
     "The learning rates of layers 1, 2 and 3: `learning_rate`, times each layer's factor in `layer_lr` when it is set."
     return np.array([cfg.learning_rate * f for f in (cfg.layer_lr or (1, 1, 1))], np.float64)
 
+# %% ../nbs/02b_engines.ipynb #be087163
 def fit_fast(weights:list, # initial [W1, b1, W2, b2, W3, b3]
              cfg, # the run's RunConfig
              data:dict, # arrays from prepare_data (x_train, y_train, x_val, y_val)

@@ -39,6 +39,7 @@ def _bf16(p, name):
         a, b = info['data_offsets']; f.seek(8 + n + a); raw = f.read(b - a)
     return (np.frombuffer(raw, '<u2').astype(np.uint32) << 16).view(np.float32).reshape(info['shape'])
 
+# %% ../nbs/03b_formats.ipynb #f90547bf
 def read_safetensors(path, # a .safetensors file
                     ) -> dict:
     "Every tensor of a safetensors file, by name, as float64 arrays."
@@ -54,6 +55,7 @@ def read_safetensors(path, # a .safetensors file
         raise UserError(f"{path} is not a valid safetensors file ({why}): save it again with safetensors' save_file") from None
     return {k: np.asarray(v, np.float64) for k, v in out.items()}
 
+# %% ../nbs/03b_formats.ipynb #e4a5051e
 def read_npz(path, # an .npz of named arrays
             ) -> dict:
     "Every array of an `.npz`, by name (no pickled objects)."
@@ -62,6 +64,7 @@ def read_npz(path, # an .npz of named arrays
     except Exception as e:
         raise UserError(f"{path} is not an .npz of numeric arrays ({str(e)[:120]}): save it with numpy.savez") from None
 
+# %% ../nbs/03b_formats.ipynb #90814d79
 def read_torch(path, # a PyTorch state dict (.pt, .pth, .bin)
               ) -> dict:
     "A PyTorch state dict's tensors, loaded with `weights_only=True` (no pickled code runs)."
@@ -118,6 +121,7 @@ def tensor_layers(weights:dict, # name -> array, in the file's order
         out.append((i, name, W, 'an embedding, fitted as a matrix' if 'embed' in name.lower() else ''))
     return out
 
+# %% ../nbs/03b_formats.ipynb #52d022b0
 def read_layers(path, # a model file or folder (not Keras: `analysis.diagnose` opens those)
                ) -> list:
     "The layers of a safetensors, PyTorch, `.npz` or folder model, as `tensor_layers` gives them."

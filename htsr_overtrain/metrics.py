@@ -55,8 +55,10 @@ def auc_low(x, # a metric, one value per run
     r = stats.rankdata(x)                                 # Mann-Whitney's U of the unflagged runs, from the ranks
     return float((r[~flag].sum() - nb * (nb + 1) / 2) / (na * nb))
 
+# %% ../nbs/07b_metrics.ipynb #ac0898d6
 def _spearman(x, y): return float(np.corrcoef(stats.rankdata(x), stats.rankdata(y))[0, 1])
 
+# %% ../nbs/07b_metrics.ipynb #0864a81c
 def _within(tables, metric, target, flag):
     "Mean over presets of Spearman(metric, target) and AUC(metric, flag), where both are defined."
     rho, auc = [], []
@@ -68,6 +70,7 @@ def _within(tables, metric, target, flag):
         if 0 < f.sum() < len(f): auc.append(auc_low(x[ok], f))
     return (np.mean(rho) if rho else np.nan), (np.mean(auc) if auc else np.nan), len(auc)
 
+# %% ../nbs/07b_metrics.ipynb #3ae44245
 def association(tables:list, # run_table of each preset
                 target:str='shortfall', # continuous outcome: 'shortfall' (a) or 'val_rise' (b)
                 flag:str='below_best', # its flag: 'below_best' (a) or 'val_rising' (b)

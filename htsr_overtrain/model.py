@@ -24,6 +24,7 @@ def glorot_weights(init_seed:int=1, # seed of the NumPy generator that draws eve
                 np.zeros(fan_out, np.float32)]
     return out
 
+# %% ../nbs/02_model.ipynb #49aabe32
 def build_mlp3(trainable=(1,), # weightwatcher layer ids that train, or 'all'
                init_seed:int=1, # seed of the initial kernels (see glorot_weights)
               ):
@@ -42,6 +43,7 @@ def dense_ids(model, # a Keras model
     "weightwatcher layer ids (indices into `model.layers`) of the layers that have a kernel."
     return [i for i, l in enumerate(model.layers) if hasattr(l, 'kernel')]
 
+# %% ../nbs/02_model.ipynb #14b99b32
 def parse_trainable(trainable, # layer ids (ints, a comma list such as '1,2'), or 'all'
                     valid=(1, 2, 3), # the ids that may train
                    ) -> tuple:
@@ -61,6 +63,7 @@ def parse_trainable(trainable, # layer ids (ints, a comma list such as '1,2'), o
     if not ids: raise UserError(f"no trainable layer given: use one or more of {', '.join(map(str, valid))}, or 'all'")
     return tuple(sorted(set(ids)))
 
+# %% ../nbs/02_model.ipynb #cabcf299
 def set_trainable(model, # a Keras model, changed in place
                   trainable=(1,), # weightwatcher layer ids that train, or 'all'
                  ) -> tuple:

@@ -45,6 +45,7 @@ def drop_test(d, # paired differences, reference minus most-trained (one per see
     "One-sided paired t-test of a drop (mean d > 0): its p-value."
     return float(stats.ttest_1samp(np.asarray(d, float), 0, alternative='greater').pvalue)
 
+# %% ../nbs/07a_plan.ipynb #01061a03
 def tost(d, # paired differences
          margin:float, # the equivalence margin X
         ) -> float:
@@ -53,6 +54,7 @@ def tost(d, # paired differences
     return float(max(stats.ttest_1samp(d, -margin, alternative='greater').pvalue,
                      stats.ttest_1samp(d, margin, alternative='less').pvalue))
 
+# %% ../nbs/07a_plan.ipynb #064f3bf1
 def holm(p, # the family's p-values
         ) -> np.ndarray:
     "Holm's step-down adjusted p-values, in the order given."
@@ -61,6 +63,7 @@ def holm(p, # the family's p-values
     out = np.empty(m); out[order] = adj
     return out
 
+# %% ../nbs/07a_plan.ipynb #f36443d0
 def verdict(p_drop:float, # Holm-adjusted p of the drop test
             p_tost:float, # Holm-adjusted p of TOST
             margin:float, # the margin X
@@ -81,6 +84,7 @@ def power_drop(n:int, # seeds
     t = stats.t.ppf(1 - level, n - 1)
     return float(stats.nct.sf(t, n - 1, drop / (sd / math.sqrt(n))))
 
+# %% ../nbs/07a_plan.ipynb #5dca7bbd
 def power_tost(n:int, # seeds
                margin:float, # the margin X
                sd:float, # standard deviation of the paired differences
@@ -90,6 +94,7 @@ def power_tost(n:int, # seeds
     t, nc = stats.t.ppf(1 - level, n - 1), margin / (sd / math.sqrt(n))
     return float(max(0.0, stats.t.cdf(nc - t, n - 1) - stats.t.cdf(t - nc, n - 1)))
 
+# %% ../nbs/07a_plan.ipynb #3ff4a0cf
 def seeds_needed(sd:float, # standard deviation of the paired differences (exploratory seeds)
                  margin:float, # the margin X, also the drop the drop test must detect
                  level:float=LEVEL / FAMILY, # per-test level: Holm's worst case
@@ -120,6 +125,7 @@ def differences(root, # folder of the committed preset results (results/)
     col = lambda v: min(p.columns, key=lambda c: abs(c - v))
     return (p[col(h['ref'])] - p[col(h['test'])]).dropna()
 
+# %% ../nbs/07a_plan.ipynb #a909f1a1
 def runs_table(root='results', # folder of the committed preset results
               ) -> pd.DataFrame:
     "Per preset: the two points, the seeds (the most its hypotheses need) and the CPU hours the runs will take."
@@ -133,6 +139,7 @@ def runs_table(root='results', # folder of the committed preset results
                          cpu_hours=round(n * secs / 3600, 1)))
     return pd.DataFrame(rows)
 
+# %% ../nbs/07a_plan.ipynb #1bab4329
 def plan_table(root='results', # folder of the committed preset results
               ) -> pd.DataFrame:
     "Every hypothesis with its exploratory spread and the seeds the power analysis gives."
@@ -212,6 +219,7 @@ def verdict_table(ds:dict, # hypothesis id -> its paired differences d
     t['verdict'] = [verdict(a, b, m) for a, b, m in zip(t['p_drop_holm'], t['p_tost_holm'], t['margin'])]
     return t
 
+# %% ../nbs/07a_plan.ipynb #5d26b2b8
 def require_runs(root, # folder holding the confirm-* results folders
                  presets, # the confirmatory presets whose folders must be complete
                  plan:str="the plan", # how the error names the plan
@@ -228,6 +236,7 @@ def require_runs(root, # folder holding the confirm-* results folders
                             f"run `htsr-overtrain run --preset {p.name} --no-weights --out {out}` to finish it; the plan "
                             f"reads no partial results")
 
+# %% ../nbs/07a_plan.ipynb #29d6ef61
 def confirm_verdicts(root='results', # folder holding the confirm-* results folders
                     ) -> pd.DataFrame:
     "The plan's verdicts from the confirmatory folders, refused until each holds exactly its planned runs."

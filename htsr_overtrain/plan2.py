@@ -39,10 +39,12 @@ def _ok(folder):
     df = load_results(folder)
     return df[df['status'] == 'ok']
 
+# %% ../nbs/07c_plan2.ipynb #46cca6af
 def _pair(df, by, ref, test, value):
     p = df.pivot_table(index=['seed', 'init_seed'], columns=by, values=value)
     return (p[ref] - p[test]).dropna().to_numpy()
 
+# %% ../nbs/07c_plan2.ipynb #0c7ca1d7
 def samples(noise, # results folder of a label-noise sweep (label_noise 0.0 and 0.4)
             rates, # results folder of a one-layer-lr sweep (layer_lr 1,1,1; 32,1,1; 1,32,1)
            ) -> dict:
@@ -66,6 +68,7 @@ def sign_test(x, # yes/no per run
     x = np.asarray(x, bool)
     return float(stats.binomtest(int(x.sum()), len(x), 0.5, alternative='greater').pvalue)
 
+# %% ../nbs/07c_plan2.ipynb #a8a0347e
 def p_value(h:dict, # a hypothesis of HYPOTHESES_2
             x, # its sample
            ) -> float:
@@ -75,6 +78,7 @@ def p_value(h:dict, # a hypothesis of HYPOTHESES_2
     side = 'greater' if h['kind'] == 'above' else 'less'
     return float(stats.ttest_1samp(x.astype(float), h['bound'], alternative=side).pvalue)
 
+# %% ../nbs/07c_plan2.ipynb #4bd3c480
 def power_sign(n:int, # runs
                share:float, # the true share of yes
                level:float, # the test's level
@@ -87,6 +91,7 @@ def power_sign(n:int, # runs
 def _need(power_of, power=POWER):
     return next(n for n in range(3, 10_000) if power_of(n) >= power)
 
+# %% ../nbs/07c_plan2.ipynb #2122897a
 def plan2_table(noise, # exploratory label-noise results folder
                 rates, # exploratory one-layer-lr results folder
                 level:float=LEVEL / FAMILY_2, # per-test level: Holm's worst case
@@ -166,6 +171,7 @@ def verdict_table2(s:dict, # hypothesis id -> its sample
     t['verdict'] = np.where(t['p_holm'] < LEVEL, 'holds', 'not resolved')
     return t
 
+# %% ../nbs/07c_plan2.ipynb #d21979de
 def confirm2_verdicts(root='results', # folder holding confirm-label-noise and confirm-one-layer-lr
                      ) -> pd.DataFrame:
     "Plan 2's verdicts from its confirmatory folders, refused until each holds exactly its planned runs."

@@ -27,6 +27,7 @@ def summarize(df:pd.DataFrame, # results, one row per run
     s['runs'] = g.size()
     return s.reset_index()
 
+# %% ../nbs/06_plots.ipynb #938c8565
 def _save(fig, path):
     "Save `fig` as `path`.png and .svg, the same bytes for the same figure (no date, fixed SVG ids)."
     if path is None: return fig
@@ -36,6 +37,7 @@ def _save(fig, path):
                                               metadata={'Date': None} if ext == 'svg' else None)
     return fig
 
+# %% ../nbs/06_plots.ipynb #181810cc
 def _log_epochs(ax):
     "A log-scale epoch axis labelled with plain numbers at 1, 10, 100, ... and no crowded minor labels."
     ax.set_xscale('log')
@@ -76,6 +78,7 @@ def _fmt(v):
     "A swept value as a label: numbers in short form, others ('1,8,1') as they are."
     return f"{v:g}" if isinstance(v, (int, float, np.number)) else str(v)
 
+# %% ../nbs/06_plots.ipynb #74966750
 def plot_metric(df:pd.DataFrame, # results, one row per run
                 y:str='test_accuracy', # metric on the vertical axis
                 by:str='batch_size', # the swept field on the horizontal axis (log2 scale, but for label_noise)
@@ -91,6 +94,7 @@ def plot_metric(df:pd.DataFrame, # results, one row per run
     ax.set_xlabel(by.replace('_', ' ')); ax.set_ylabel(y.replace('_', ' ')); ax.grid(alpha=0.3)
     return _save(fig, path)
 
+# %% ../nbs/06_plots.ipynb #14489a7b
 def _histories(out, df):
     "(colour, results row, history, label) for each run of a sweep: one colour per swept value, labelled once."
     df = load_results(out) if df is None else df
@@ -139,6 +143,7 @@ def plot_alpha_trajectories(out, # a sweep's output folder, run with track=True
     a1.legend(fontsize=7, ncol=2)
     return _save(fig, path)
 
+# %% ../nbs/06_plots.ipynb #0f7303f4
 def plot_layer_runs(out, # a sweep's output folder, run with track=(1, 2) (label noise, a learning rate per layer)
                     df:pd.DataFrame=None, # its results (read from out when None)
                     path=None, # save as path.png and .svg when given
@@ -180,6 +185,7 @@ def plot_esd(out, # a sweep's output folder
     ax.legend(fontsize=8)
     return _save(fig, path) if fig is not None else ax
 
+# %% ../nbs/06_plots.ipynb #cf1efa7f
 def plot_all_esds(out, # a sweep's output folder
                   df:pd.DataFrame=None, # its results (read from out when None)
                   layer:int=1, # weightwatcher layer id

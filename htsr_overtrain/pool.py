@@ -18,12 +18,14 @@ def _orphan_watch(parent):
     while os.getppid() == parent: time.sleep(0.5)
     os._exit(1)                                           # the sweep was killed: do not train on for nobody
 
+# %% ../nbs/04c_pool.ipynb #bfab7d5c
 def _worker_init(parent):
     import threading, signal
     os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')    # one thread per worker: the runs are the parallelism
     signal.signal(signal.SIGINT, signal.SIG_IGN)           # Ctrl-C is the parent's to handle: no traceback per worker
     threading.Thread(target=_orphan_watch, args=(parent,), daemon=True).start()
 
+# %% ../nbs/04c_pool.ipynb #23f22329
 def local_executor(workers:int, # number of worker processes
                   ):
     "A process pool of `workers` spawned processes, one thread each."
@@ -32,6 +34,7 @@ def local_executor(workers:int, # number of worker processes
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context('spawn'), initializer=_worker_init,
                                initargs=(os.getpid(),))
 
+# %% ../nbs/04c_pool.ipynb #3e8b9d18
 def default_workers(runs:int, # how many runs are to be done
                    ) -> int:
     "Worker processes for `--workers auto`: the cores this process may use, at most one per run."
@@ -53,11 +56,13 @@ def _submit(ex, work, c, **kw):
     finally:
         if main: signal.signal(signal.SIGINT, old)
 
+# %% ../nbs/04c_pool.ipynb #6605b613
 def _stop(ex):
     "Stop a local pool now: kill its workers, drop its queue."
     for p in list((getattr(ex, '_processes', None) or {}).values()): p.kill()
     ex.shutdown(wait=False, cancel_futures=True)
 
+# %% ../nbs/04c_pool.ipynb #517bba4e
 def on_executor(todo, # the configurations to run
                 work, # the function a worker calls as work(cfg): picklable, e.g. a functools.partial of sweep.run_one
                 finish, # called here as finish(cfg, result) as each run comes back (it saves the run)
@@ -86,6 +91,7 @@ def on_executor(todo, # the configurations to run
     finally:
         for f in pending: f.cancel()
 
+# %% ../nbs/04c_pool.ipynb #6668fca7
 def on_pool(todo, # the configurations to run
             work, # the function a worker calls as work(cfg, on_epoch=...): picklable, e.g. a partial of sweep.run_one
             finish, # called here as finish(cfg, result) as each run comes back (it saves the run)

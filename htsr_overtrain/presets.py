@@ -30,6 +30,7 @@ def sweep_configs(base:RunConfig, # the configuration every run shares
     return [replace(base, **{f: x for k, v in zip(keys, vals) for f, x in kw(k, v).items()})
             for vals in itertools.product(*(grid[k] for k in keys))]
 
+# %% ../nbs/04b_presets.ipynb #615e1f28
 def grid_fields(grid:dict, # a sweep grid
                ) -> set:
     "The config fields a grid varies."

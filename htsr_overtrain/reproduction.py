@@ -64,6 +64,7 @@ def difference(x, # one value per seed at the first point (e.g. test accuracies)
     ci = r.confidence_interval(0.95)
     return dict(diff=float(d), lo=float(ci.low - shift), hi=float(ci.high - shift), p=float(r.pvalue), n=n, test=test)
 
+# %% ../nbs/07_reproduction.ipynb #993e17ef
 def claim_verdict(t:dict, # what difference returned
                sign:int, # the direction the claim predicts: +1 or -1
                level:float=0.05, # significance level
@@ -77,6 +78,7 @@ def _order(df, by):
     "The swept values from least to most trained: batch sizes falling, learning rates rising."
     return sorted(df[by].unique(), reverse=(by == 'batch_size'))
 
+# %% ../nbs/07_reproduction.ipynb #fc1dea86
 def claims(df:pd.DataFrame, # results, one row per run (several seeds per point)
            by:str=None, # the swept field (inferred when None)
           ) -> pd.DataFrame:
@@ -144,6 +146,7 @@ def at_epoch(out, # a results folder whose sweep ran with track=True
                                                     test_accuracy=h['test_accuracy'].iloc[epoch - 1]))
     return pd.DataFrame(rows)
 
+# %% ../nbs/07_reproduction.ipynb #eedc949b
 def inside_runs(out, # a results folder whose sweep ran with track=True
                 df:pd.DataFrame, # its results
                ) -> pd.DataFrame:
@@ -163,6 +166,7 @@ def inside_runs(out, # a results folder whose sweep ran with track=True
                               verdict=claim_verdict(t, -1) if len(c) else 'not testable here',
                               evidence=', '.join(f"epoch {x.crossed_at}: {x.at_crossing:.4f} -> {x.at_end:.4f}" for x in c.itertuples()))])
 
+# %% ../nbs/07_reproduction.ipynb #bd6ddf96
 def layer_runs(out, # a results folder whose sweep tracked layers 1 and 2 (label noise, a learning rate per layer)
                df:pd.DataFrame, # its results, one row per run
                by:str='label_noise', # the swept field
@@ -187,6 +191,7 @@ def _pm(s, c, digits):
     "Column `c` of a summary as 'mean ± sd'."
     return [f"{m:.{digits}f} ± {d:.{digits}f}" for m, d in zip(s[c], s[c + '_std'])]
 
+# %% ../nbs/07_reproduction.ipynb #66213b41
 def summary_table(df:pd.DataFrame, # results, one row per run
                   by:str, # the swept field
                  ) -> pd.DataFrame:
@@ -198,6 +203,7 @@ def summary_table(df:pd.DataFrame, # results, one row per run
         if c in s and (c != 'alpha_fc2' or fc2): t[c] = _pm(s, c, k)
     return t
 
+# %% ../nbs/07_reproduction.ipynb #f7f37ce3
 def _body(out, df, by, fig='', tests:bool=True):
     "A sweep's tables and tests as Markdown lines (`tests=False`: the tables only); figure paths relative to the report, prefixed by `fig`."
     lines = [f"{len(df)} runs. alpha: weightwatcher 0.7.7's fit of layer 1 (Dense(300)); alpha_bounded: the 2022 "
@@ -227,6 +233,7 @@ def _body(out, df, by, fig='', tests:bool=True):
                   f"![alpha along the way]({fig}figures/alpha_trajectories.png)", ""]
     return lines + [f"![alpha vs test accuracy]({fig}figures/alpha_vs_test_accuracy.png)", ""]
 
+# %% ../nbs/07_reproduction.ipynb #6857b723
 def write_report(out, # a sweep's output folder
                  by:str=None, # the swept field (inferred from the results when None)
                 ) -> Path:
@@ -278,6 +285,7 @@ def claim_verdicts(root='results', # folder holding one results folder per prese
     out.loc[tested, 'p_holm'] = [f'{x:.3g}' for x in holm(p[tested].to_numpy())]
     return out
 
+# %% ../nbs/07_reproduction.ipynb #49b52b80
 def write_reproduction(root='results', # folder holding one results folder per preset
                       ) -> Path:
     "Redraw every preset's report and write `root/REPRODUCTION.md`: the verdicts, our numbers beside the published ones."

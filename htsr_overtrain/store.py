@@ -46,6 +46,7 @@ def run_id(cfg, # a run's RunConfig
     "A readable, unique folder name for `cfg`: its batch size, learning rate, seed and a hash of the rest."
     return _rid(cfg.to_dict())
 
+# %% ../nbs/04a_store.ipynb #eb48ccb1
 def _rid(c:dict) -> str:
     "`run_id` of a configuration given as the dict `config.json` holds."
     h = hashlib.sha1(json.dumps(c, sort_keys=True).encode()).hexdigest()[:8]
@@ -61,6 +62,7 @@ def weights_sha256(weights:list, # [W1, b1, W2, b2, W3, b3] of the MLP
         h.update(f"{w.dtype.str}{w.shape}".encode()); h.update(w.tobytes())
     return h.hexdigest()
 
+# %% ../nbs/04a_store.ipynb #7f0eab83
 def eigenvalues(weights:list, # [W1, b1, W2, b2, W3, b3] of the MLP
                ) -> dict:
     "Layer id (as a string) -> the float64 eigenvalues of its `W^T W`, for the analysed layers; `{}` when the weights are not finite."
@@ -74,6 +76,7 @@ def _clean(v):
     v = v.item() if hasattr(v, 'item') else v
     return None if isinstance(v, float) and math.isnan(v) else v
 
+# %% ../nbs/04a_store.ipynb #9339e883
 def config_row(cfg, # a run's RunConfig
               ) -> dict:
     "`cfg` as the `CONFIG_COLUMNS` of its row: lists as text ('1,2'; `layer_lr` '1,1,1' at one rate)."
@@ -81,6 +84,7 @@ def config_row(cfg, # a run's RunConfig
     return dict(run_id=run_id(cfg)) | {f.name: flat(getattr(cfg, f.name)) for f in fields(cfg)} | dict(
         layer_lr=flat(cfg.layer_lr or (1, 1, 1)))
 
+# %% ../nbs/04a_store.ipynb #a294ee1f
 def result_row(cfg, # the run's RunConfig
                metrics:dict, # what train measured (train(...)['metrics'])
                analysis:pd.DataFrame, # what analyze gave for layers 1 and 2
@@ -132,17 +136,20 @@ def provenance(engine:str, # the engine the runs use
 # %% ../nbs/04a_store.ipynb #1014560e
 def _sha256(p): return hashlib.sha256(Path(p).read_bytes()).hexdigest()
 
+# %% ../nbs/04a_store.ipynb #3c3bc2ae
 def run_dir(out, # a results folder
             rid:str, # a run id (run_id(cfg))
            ) -> Path:
     "The folder of run `rid` in `out`."
     return Path(out)/'runs'/rid
 
+# %% ../nbs/04a_store.ipynb #e90f933f
 def _manifest(d):
     "Write `d/manifest.json` last: the checksums of the run's files (weights.npz when it is there)."
     files = RUN_FILES + ([WEIGHTS] if (d/WEIGHTS).exists() else [])
     atomic_write(d/'manifest.json', json.dumps({f: _sha256(d/f) for f in files}, indent=1))
 
+# %% ../nbs/04a_store.ipynb #a988d773
 def save_run(out, # the sweep's output folder
              cfg, # the run's RunConfig
              res:dict, # what run_one returned: row, history, analysis, weights
@@ -173,16 +180,19 @@ def _row(d):
     ok = isinstance(row, dict) and row.get('run_id') == d.name and {'status', 'test_accuracy', 'alpha'} <= set(row)
     return row if ok else None
 
+# %% ../nbs/04a_store.ipynb #accab4b8
 def load_row(d, # an intact run folder (check_run(d) == '')
             ) -> dict:
     "The run's saved row, with the config columns an older result.json leaves out taken from its config.json."
     return config_row(RunConfig(**json.loads((Path(d)/'config.json').read_text()))) | _row(Path(d))
 
+# %% ../nbs/04a_store.ipynb #eb47ab59
 def has_extras(d, # an intact run folder
               ) -> bool:
     "The run's saved analysis has SETOL's extras (the ERG gap and correlation traps)."
     return 'ERG_gap' in _row(Path(d))
 
+# %% ../nbs/04a_store.ipynb #95f3bb0e
 def _listed(d, required):
     "What is wrong with the files `d/manifest.json` lists (every one of `required` among them), or ''."
     if not (d/'manifest.json').exists(): return 'unfinished'
@@ -199,6 +209,7 @@ def _listed(d, required):
 
 _V3 = ['config.json', 'history.csv', 'analysis.csv', WEIGHTS, 'provenance.json', 'result.json']   # format 3's run files
 
+# %% ../nbs/04a_store.ipynb #c64340d5
 def check_run(d, # a run folder, out/runs/<run_id>
              ) -> str:
     "What is wrong with the saved run in `d`, or '' when every file is there and matches `manifest.json`."
@@ -209,11 +220,13 @@ def check_run(d, # a run folder, out/runs/<run_id>
     if why == '' and (r := _config_rid(d)) != d.name: return f"config.json is not this run's configuration ({r})"
     return why
 
+# %% ../nbs/04a_store.ipynb #65edfee6
 def _row_id(d):
     "The run id `d/result.json` names, or '?'."
     try: return json.loads((d/'result.json').read_text()).get('run_id', '?')
     except (OSError, ValueError, AttributeError): return '?'
 
+# %% ../nbs/04a_store.ipynb #909b9062
 def _config_rid(d):
     "The run id that `d/config.json` hashes to, or why it has none."
     try: return _rid(json.loads((d/'config.json').read_text()))
@@ -229,6 +242,7 @@ def load_weights(path, # a run folder or its weights.npz
                          f"`sweep.retrain(folder, run_id)` trains them again, bit for bit")
     with np.load(p) as z: return [z[k] for k in WEIGHT_NAMES]
 
+# %% ../nbs/04a_store.ipynb #8691e650
 def load_eigenvalues(out, # a results folder
                      rid:str, # a run id
                      layer:int=1, # the layer id (1 or 2)
@@ -236,12 +250,14 @@ def load_eigenvalues(out, # a results folder
     "Run `rid`'s float64 eigenvalues of layer `layer`, ascending (empty for a diverged run)."
     return np.array(json.loads((run_dir(out, rid)/'eigenvalues.json').read_text()).get(str(layer), []), np.float64)
 
+# %% ../nbs/04a_store.ipynb #b2495c44
 def load_history(out, # a results folder
                  rid:str, # a run id
                 ) -> pd.DataFrame:
     "Run `rid`'s per-epoch history: loss, accuracy, validation (and, when tracked, alpha and test accuracy)."
     return pd.read_csv(run_dir(out, rid)/'history.csv')
 
+# %% ../nbs/04a_store.ipynb #78441ccb
 def load_analysis(out, # a results folder
                   rid:str, # a run id
                  ) -> pd.DataFrame:
@@ -254,6 +270,7 @@ def damaged_runs(out, # a results folder
     "Run id -> what is wrong, for every run folder in `out` that was finished once and is damaged now."
     return {d.name: w for d in sorted(Path(out).glob('runs/*')) if d.is_dir() and (w := check_run(d)) and w != 'unfinished'}
 
+# %% ../nbs/04a_store.ipynb #085bdbed
 def load_results(out, # a results folder
                 ) -> pd.DataFrame:
     "One row per intact finished run in `out`, ordered by dataset, learning rate, seed and batch size."
@@ -263,6 +280,7 @@ def load_results(out, # a results folder
     cols = RESULT_COLUMNS + [c for c in df.columns if c not in RESULT_COLUMNS]
     return df.reindex(columns=cols).sort_values(['dataset', 'learning_rate', 'seed', 'batch_size']).reset_index(drop=True)
 
+# %% ../nbs/04a_store.ipynb #55473d07
 def swept_field(df:pd.DataFrame, # results, one row per run
                ) -> str:
     "'label_noise' or 'layer_lr' for those sweeps, 'learning_rate' for a learning-rate sweep at one batch size, else 'batch_size'."
@@ -270,11 +288,13 @@ def swept_field(df:pd.DataFrame, # results, one row per run
     if 'label_noise' in df and df['label_noise'].nunique() > 1: return 'label_noise'
     return 'learning_rate' if df['learning_rate'].nunique() > 1 and df['batch_size'].nunique() == 1 else 'batch_size'
 
+# %% ../nbs/04a_store.ipynb #6c1c0198
 def write_results(out, # a results folder
                  ) -> pd.DataFrame:
     "Write `out/results.csv` afresh from the intact runs (atomically); return the table."
     df = load_results(out); atomic_write(Path(out)/RESULTS, df.to_csv(index=False)); return df
 
+# %% ../nbs/04a_store.ipynb #f807d4fc
 def has_results(out, # a folder
                ) -> bool:
     "`out` holds a results table: a sweep has finished runs there."
@@ -348,6 +368,7 @@ def _stranger(d, base):
     other = {k: [cfg.get(k), v] for k, v in base.items() if cfg.get(k) != v}
     return f"a run of another sweep (config.json vs sweep.json: {other})" if other else ''
 
+# %% ../nbs/04a_store.ipynb #60d268bb
 def set_aside(out, # a results folder, locked
               base:dict, # the sweep's base configuration, as sweep.json holds it
              ) -> dict:
@@ -370,6 +391,7 @@ def record_planned(out, # a sweep's output folder, locked by lock_out
     atomic_write(Path(out)/'planned.json', json.dumps(ids, indent=0))
     return ids
 
+# %% ../nbs/04a_store.ipynb #91263488
 def planned_runs(out, # a results folder
                 ) -> list:
     "The run ids the commands on `out` asked for, or None when the folder does not record them (or the record is damaged)."
@@ -385,6 +407,7 @@ def _upgrade_run(d):
     atomic_write(d/'result.json', json.dumps(row | dict(weights_sha256=weights_sha256(w)), indent=1))
     _manifest(d)
 
+# %% ../nbs/04a_store.ipynb #84651dcc
 def lean(out, # a results folder
          drop:bool=True, # drop the weights (False: only upgrade a format-3 folder and make linked runs copies)
         ) -> dict:
@@ -417,6 +440,7 @@ def findings_dir() -> Path:
     import importlib.resources
     return Path(str(importlib.resources.files('htsr_overtrain')))/'findings'
 
+# %% ../nbs/04a_store.ipynb #079d1c68
 def write_findings(root='results', # the repository's folder of committed preset results
                   ) -> list:
     "Copy every finished preset's results.csv under `root` (confirmatory sweeps excepted) into the package, gzipped."
@@ -428,6 +452,7 @@ def write_findings(root='results', # the repository's folder of committed preset
         atomic_write(out[-1], gzip.compress(f.read_bytes(), mtime=0))   # no time stamp: the same table, the same bytes
     return out
 
+# %% ../nbs/04a_store.ipynb #9fa7d349
 def committed_results(name:str, # a preset, e.g. 'blog'
                       root='results', # the repository's folder of committed preset results
                      ) -> pd.DataFrame:

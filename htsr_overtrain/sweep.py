@@ -30,6 +30,7 @@ def track_column(layer:int, # a weightwatcher layer id
     "The history column of a tracked layer's alpha: 'alpha' for layer 1 (as ever), 'alpha_fc2' for layer 2, ..."
     return 'alpha' if layer == 1 else f'alpha_fc{layer}'
 
+# %% ../nbs/05_sweep.ipynb #c8d266a2
 def run_one(cfg:RunConfig, # the run's configuration
             data_dir=None, # folder of IDX files (default $HTSR_DATA_DIR, then Keras)
             extras:bool=False, # add SETOL's ERG and correlation-trap metrics
@@ -102,15 +103,18 @@ def _num(v, spec):
     "`v` formatted with `spec`, or 'none' when a run has no such number (a diverged run has no alpha)."
     return 'none' if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
 
+# %% ../nbs/05_sweep.ipynb #ebbffadc
 def _label(v):
     "A run's verdict for the progress line: weightwatcher's label said to be weightwatcher's; 'not analysed (diverged)' as it is."
     return v if str(v).startswith(('not analysed', 'fit failed')) else f"weightwatcher: {v}"
 
+# %% ../nbs/05_sweep.ipynb #7c2ebc02
 def _stale(out, c, extras):
     "A saved run's analysis is older than the package's, or lacks the extras this sweep asks for."
     d = run_dir(out, run_id(c)); old = load_row(d)
     return old.get('analysis') != ANALYSIS or (extras and old['status'] == 'ok' and not has_extras(d))
 
+# %% ../nbs/05_sweep.ipynb #b223f397
 def _sweep(cfgs, out, work, quiet, executor, workers, keep_weights=True, health=None):
     "The body of `run_sweep`, with the folder checked and locked; `work(cfg)` trains and analyses one run."
     why = {run_id(c): check_run(run_dir(out, run_id(c))) for c in cfgs}
@@ -206,12 +210,14 @@ def retrain(out, # a results folder
 _EXACT = set(CONFIG_COLUMNS + METRIC_COLUMNS) | {'weights_sha256', 'analysis'}   # the engine's own numbers and the inputs
 _HISTORY_LAPACK, _WALL = {'alpha', 'alpha_fc2', 'alpha_fc3'}, {'seconds', 'train_seconds'}
 
+# %% ../nbs/05_sweep.ipynb #1bbf69d6
 def _same(a, b, exact:bool) -> bool:
     "Saved value `a` and recomputed `b` agree: exactly, or (a float computed through LAPACK) to 1e-9 relative."
     if a is None or b is None or (isinstance(a, float) and math.isnan(a)): return (a is None or a != a) and (b is None or b != b)
     if exact or not isinstance(a, float) or not isinstance(b, (float, int)): return a == b
     return abs(a - b) <= 1e-9 * max(abs(a), abs(b))
 
+# %% ../nbs/05_sweep.ipynb #2d76ea37
 def verify_run(out, # a results folder
                rid:str, # the id of an intact run in it
                data_dir=None, # folder of IDX files
@@ -233,6 +239,7 @@ def verify_run(out, # a results folder
         if a.shape != b.shape or (len(a) and np.abs(a - b).max() > 1e-9 * np.abs(a).max()): bad.append(f"eigenvalues of layer {l}")
     return bad
 
+# %% ../nbs/05_sweep.ipynb #fe796ef1
 def verify(out, # a results folder
            runs:int=3, # how many runs to retrain, the cheapest first (by recorded training time); None for every run
            data_dir=None, # folder of IDX files (default $HTSR_DATA_DIR, then Keras)

@@ -98,6 +98,7 @@ def noisy_labels(y, # training labels
     y[rng.choice(len(y), k, replace=False)] = rng.integers(0, 10, k)
     return y
 
+# %% ../nbs/03_training.ipynb #0d0cd910
 def prepare_data(cfg:RunConfig, # the run's configuration
                  data_dir=None, # folder of IDX files; default $HTSR_DATA_DIR, then Keras' download
                 ) -> dict:
@@ -119,6 +120,7 @@ def initial_weights(cfg:RunConfig, # the run's configuration
     "The initial weights every run of `cfg`'s sweep starts from: `glorot_weights(cfg.init_seed)`."
     return glorot_weights(cfg.init_seed)
 
+# %% ../nbs/03_training.ipynb #b639df98
 def train(cfg:RunConfig, # the run's configuration
           data:dict=None, # arrays from prepare_data (loaded when None)
           on_epoch=None, # called as on_epoch(epoch, logs, get_weights) after every epoch; may add to logs
