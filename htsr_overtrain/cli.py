@@ -12,7 +12,6 @@ from fastcore.docments import docments
 from pathlib import Path
 from .data import UserError
 from .training import RunConfig
-from .store import RESULTS
 
 # %% ../nbs/08_cli.ipynb #33fc9933
 def _positive_int(s):
@@ -195,6 +194,7 @@ def main(argv:list=None, # arguments (default: sys.argv[1:])
                 with pd.option_context('display.width', 200, 'display.max_colwidth', 90): print(df.to_string(index=False))
         elif a.command == 'report':
             from htsr_overtrain.reproduction import write_report, write_reproduction
+            from htsr_overtrain.store import RESULTS
             if any((Path(a.out)/f).exists() for f in (RESULTS, 'sweep.json', 'runs')): print(write_report(a.out))
             elif Path(a.out).is_dir(): print(write_reproduction(a.out))
             else: raise UserError(f"{a.out} is not a results folder: give the folder that `htsr-overtrain run --out` wrote")

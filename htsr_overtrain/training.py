@@ -8,11 +8,10 @@ __all__ = ['ENGINES', 'OPTIMIZERS', 'MONITORS', 'LATER', 'RunConfig', 'noisy_lab
 # %% ../nbs/03_training.ipynb #807afdc8
 import math, time
 from dataclasses import dataclass, asdict, fields
-import numpy as np, pandas as pd
+import numpy as np
 from .data import load_dataset, validation_split, check_dataset
 from .data import UserError
 from .model import glorot_weights, parse_trainable
-from .engines import evaluate, fit_fast, fit_keras
 
 # %% ../nbs/03_training.ipynb #5a0b0e0f
 ENGINES = ('fast', 'keras')
@@ -127,6 +126,7 @@ def train(cfg:RunConfig, # the run's configuration
           data_dir=None, # folder of IDX files, when data is None
          ) -> dict:
     "Train one run of `cfg`; return its metrics, per-epoch history and final weights."
+    from htsr_overtrain.engines import evaluate, fit_fast, fit_keras   # here: the command line reads RunConfig without loading Numba
     data = data or prepare_data(cfg, data_dir)
     fit = fit_fast if cfg.engine == 'fast' else fit_keras
     t0 = time.perf_counter()
