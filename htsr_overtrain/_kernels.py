@@ -63,7 +63,7 @@ def _log(x):
     return e * _LN2_HI + (e * _LN2_LO + 2.0 * u * p)
 
 # %% ../nbs/02a_kernels.ipynb #ae0160ee
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline='always')
 def _accum(out, b, M, ks, vs, cnt):
     "out[b] += vs[0] * M[ks[0]] + vs[1] * M[ks[1]] + ..., added strictly in that order (four rows a pass)."
     n, q = out.shape[1], 0
@@ -78,7 +78,7 @@ def _accum(out, b, M, ks, vs, cnt):
         q += 1
 
 # %% ../nbs/02a_kernels.ipynb #660bb3a9
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline='always')
 def _nonzero(h, b, ks, vs):
     "Indices and values of the non-zero entries of row `b` of `h` into `ks`, `vs`; return how many."
     c = 0
@@ -87,7 +87,7 @@ def _nonzero(h, b, ks, vs):
     return c
 
 # %% ../nbs/02a_kernels.ipynb #7b010718
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline='always')
 def _nonzero_col(h, i, nb, ks, vs):
     "Rows and values of the non-zero entries of column `i` of `h[:nb]` into `ks`, `vs`; return how many."
     c = 0
@@ -153,19 +153,52 @@ def _passes(x, y, order, at, nb, l0, net, s):
     return loss, correct
 
 # %% ../nbs/02a_kernels.ipynb #4a52a589
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline='always')
 def _step1(W, k, v, d, b, lr):
     "SGD's step of row `k` when one sample alone contributes to it: `W[k] -= (v * d[b]) * lr`, as `_step` would."
     for j in range(W.shape[1]): W[k, j] -= (v * d[b, j]) * lr
 
 # %% ../nbs/02a_kernels.ipynb #c077fb9f
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline='always')
 def _step(W, k, g, lr, G, adam):
     "SGD's `W[k] -= g * lr` (Keras 3), or for Adam keep the gradient row in `G[k]`."
     if adam:
         for j in range(W.shape[1]): G[k, j] = g[0, j]
     else:
         for j in range(W.shape[1]): W[k, j] -= g[0, j] * lr
+
+# %% ../nbs/02a_kernels.ipynb #9ebd19e1
+@numba.njit(cache=True, inline='always')
+def _grad_step(W, k, M, ks, vs, cnt, lr, g):
+    "SGD's step of row `k` by the gradient row `vs[0] * M[ks[0]] + ... + vs[cnt-1] * M[ks[cnt-1]]`, summed from zero in that order: `_accum` then `_step`'s bits, in fewer passes."
+    n, z, q = W.shape[1], np.float32(0.0), 0
+    while cnt - q > 4:                                   # all but the last one to four terms into g, four a pass
+        k0, k1, k2, k3 = ks[q], ks[q + 1], ks[q + 2], ks[q + 3]
+        v0, v1, v2, v3 = vs[q], vs[q + 1], vs[q + 2], vs[q + 3]
+        if q == 0:
+            for j in range(n): g[0, j] = (((z + v0 * M[k0, j]) + v1 * M[k1, j]) + v2 * M[k2, j]) + v3 * M[k3, j]
+        else:
+            for j in range(n): g[0, j] = (((g[0, j] + v0 * M[k0, j]) + v1 * M[k1, j]) + v2 * M[k2, j]) + v3 * M[k3, j]
+        q += 4
+    r = cnt - q                                          # the last terms and the step, in one pass
+    k0, v0 = ks[q], vs[q]
+    k1, v1 = (ks[q + 1], vs[q + 1]) if r > 1 else (k0, z)
+    k2, v2 = (ks[q + 2], vs[q + 2]) if r > 2 else (k0, z)
+    k3, v3 = (ks[q + 3], vs[q + 3]) if r > 3 else (k0, z)
+    if q == 0 and r == 2:
+        for j in range(n): W[k, j] -= ((z + v0 * M[k0, j]) + v1 * M[k1, j]) * lr
+    elif q == 0 and r == 3:
+        for j in range(n): W[k, j] -= (((z + v0 * M[k0, j]) + v1 * M[k1, j]) + v2 * M[k2, j]) * lr
+    elif q == 0:
+        for j in range(n): W[k, j] -= ((((z + v0 * M[k0, j]) + v1 * M[k1, j]) + v2 * M[k2, j]) + v3 * M[k3, j]) * lr
+    elif r == 1:
+        for j in range(n): W[k, j] -= (g[0, j] + v0 * M[k0, j]) * lr
+    elif r == 2:
+        for j in range(n): W[k, j] -= ((g[0, j] + v0 * M[k0, j]) + v1 * M[k1, j]) * lr
+    elif r == 3:
+        for j in range(n): W[k, j] -= (((g[0, j] + v0 * M[k0, j]) + v1 * M[k1, j]) + v2 * M[k2, j]) * lr
+    else:
+        for j in range(n): W[k, j] -= ((((g[0, j] + v0 * M[k0, j]) + v1 * M[k1, j]) + v2 * M[k2, j]) + v3 * M[k3, j]) * lr
 
 # %% ../nbs/02a_kernels.ipynb #9d740392
 @numba.njit(cache=True)
@@ -203,6 +236,7 @@ def _step_first(x, order, at, nb, l0, adam, lr, net, grads, s):
     if adam: G[:, :] = 0.0
     for k in range(cnt.shape[0]):
         if cnt[k] == 1 and not adam: _step1(W, k, bv[start[k]], d, bb[start[k]], lr[l0])
+        elif cnt[k] and not adam: _grad_step(W, k, d, bb[start[k]:], bv[start[k]:], cnt[k], lr[l0], g)
         elif cnt[k]:
             g[0, :] = 0.0
             _accum(g, 0, d, bb[start[k]:], bv[start[k]:], cnt[k])
@@ -220,7 +254,8 @@ def _step_later(nb, l0, train, adam, lr, net, grads, s):
         for i in range(W.shape[0]):
             c = _nonzero_col(h, i, nb, ks, vs)
             if c == 1 and not adam: _step1(W, i, vs[0], d, ks[0], lr[l])
-            elif c or adam:
+            elif c and not adam: _grad_step(W, i, d, ks, vs, c, lr[l], g)
+            elif adam:
                 g[0, :] = 0.0
                 _accum(g, 0, d, ks, vs, c)
                 _step(W, i, g, lr[l], G, adam)
@@ -228,10 +263,7 @@ def _step_later(nb, l0, train, adam, lr, net, grads, s):
         for j in range(WT.shape[0]):
             c = _nonzero_col(d, j, nb, ks, vs)
             if c == 1: _step1(WT, j, vs[0], h, ks[0], lr[l])
-            elif c:
-                gT[0, :] = 0.0
-                _accum(gT, 0, h, ks, vs, c)
-                _step(WT, j, gT, lr[l], G, False)
+            elif c: _grad_step(WT, j, h, ks, vs, c, lr[l], gT)
 
 # %% ../nbs/02a_kernels.ipynb #c605e877
 @numba.njit(cache=True)
