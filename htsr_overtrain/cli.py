@@ -153,7 +153,8 @@ def _run(a):
     except KeyboardInterrupt:
         sys.exit(f"htsr-overtrain: interrupted; finished runs are saved in {a.out}: run the same command to resume")
     report = write_report(a.out)
-    if not a.quiet: print(f"{len(df)} runs in {a.out}/results.csv; figures in {a.out}/figures; report {report}")
+    from htsr_overtrain.store import RESULTS, FIGURES
+    if not a.quiet: print(f"{len(df)} runs in {Path(a.out)/RESULTS}; figures in {Path(a.out)/FIGURES}; report {report}")
 
 # %% ../nbs/08_cli.ipynb #40d5551d
 def _verify(a):

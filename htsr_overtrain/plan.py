@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 import numpy as np, pandas as pd
 from scipy import stats
-from .store import load_results, load_history, has_results
+from .store import load_results, load_history, has_results, atomic_write
 from .data import UserError
 
 # %% ../nbs/07a_plan.ipynb #2fdbe56a
@@ -183,7 +183,7 @@ def write_plan(root='results', # folder of the committed preset results; PLAN.md
               "the first N fresh seed pairs (N the most any of its hypotheses needs), into `results/confirm-<preset>/`, "
               "tracked where the preset is. CPU time estimated from the exploratory runs' recorded training times:", "",
               md_table(runs_table(root)), ""]
-    (Path(root)/'PLAN.md').write_text('\n'.join(lines))
+    atomic_write(Path(root)/'PLAN.md', '\n'.join(lines))
     return Path(root)/'PLAN.md'
 
 # %% ../nbs/07a_plan.ipynb #ec00580e
@@ -259,5 +259,5 @@ def write_confirmatory(root='results', # folder holding PLAN.md and the confirm-
              f"over all {FAMILY} p-values.", "",
              md_table(shown), "",
              "'not resolved' is not 'no effect': it says these seeds cannot tell a drop of the margin from none.", ""]
-    (Path(root)/'CONFIRMATORY.md').write_text('\n'.join(lines))
+    atomic_write(Path(root)/'CONFIRMATORY.md', '\n'.join(lines))
     return Path(root)/'CONFIRMATORY.md'

@@ -11,7 +11,7 @@ __all__ = ['HYPOTHESES_2', 'FAMILY_2', 'SHARE', 'CONFIRM2_SEEDS', 'POINTS_2', 'C
 from pathlib import Path
 import numpy as np, pandas as pd
 from scipy import stats
-from .store import load_results, load_history
+from .store import load_results, load_history, atomic_write
 from .plan import LEVEL, POWER, FLOOR, CAP, holm, power_drop, require_runs
 
 # %% ../nbs/07c_plan2.ipynb #ac70d3f0
@@ -150,7 +150,7 @@ def write_plan2(root='results', # folder of the committed results; PLAN-2.md is 
               "## Runs", "",
               *[f"- `htsr-overtrain run --preset {p.name} --no-weights --out results/{p.name}`: {p.description}."
                 for p in CONFIRM2.values()], ""]
-    (Path(root)/'PLAN-2.md').write_text('\n'.join(lines))
+    atomic_write(Path(root)/'PLAN-2.md', '\n'.join(lines))
     return Path(root)/'PLAN-2.md'
 
 # %% ../nbs/07c_plan2.ipynb #ade3ffa6
@@ -195,5 +195,5 @@ def write_confirmatory2(root='results', # folder holding PLAN-2.md and the two c
              *[f"- **{h['id']}**: {h['claim']}." for h in HYPOTHESES_2], "",
              md_table(shown), "",
              "'not resolved' is not 'the opposite holds': it says these seeds cannot decide.", ""]
-    (Path(root)/'CONFIRMATORY-2.md').write_text('\n'.join(lines))
+    atomic_write(Path(root)/'CONFIRMATORY-2.md', '\n'.join(lines))
     return Path(root)/'CONFIRMATORY-2.md'
