@@ -116,7 +116,7 @@ def prepare_data(cfg:RunConfig, # the run's configuration
 # %% ../nbs/03_training.ipynb #7bbc7330
 def initial_weights(cfg:RunConfig, # the run's configuration
                    ) -> list:
-    "The initial weights every run of `cfg`'s sweep starts from: `glorot_weights(cfg.init_seed)`."
+    "The run's initial weights, `glorot_weights(cfg.init_seed)`: the same for every run that shares its `init_seed`."
     return glorot_weights(cfg.init_seed)
 
 # %% ../nbs/03_training.ipynb #b639df98
