@@ -44,6 +44,11 @@ def _log_epochs(ax):
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f'{v:g}'))
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 
+# %% ../nbs/06_plots.ipynb #492f4bb1
+def _fmt(v):
+    "A swept value as a label: numbers in short form, others ('1,8,1') as they are."
+    return f"{v:g}" if isinstance(v, (int, float, np.number)) else str(v)
+
 # %% ../nbs/06_plots.ipynb #ced335fb
 def plot_alpha_vs_accuracy(df:pd.DataFrame, # results, one row per run
                            by:str='batch_size', # the swept field that labels the points
@@ -72,11 +77,6 @@ def plot_alpha_vs_accuracy(df:pd.DataFrame, # results, one row per run
     ax.set_title(title); ax.legend(loc='best', fontsize=9)
     ax.grid(alpha=0.3)
     return _save(fig, path)
-
-# %% ../nbs/06_plots.ipynb #492f4bb1
-def _fmt(v):
-    "A swept value as a label: numbers in short form, others ('1,8,1') as they are."
-    return f"{v:g}" if isinstance(v, (int, float, np.number)) else str(v)
 
 # %% ../nbs/06_plots.ipynb #74966750
 def plot_metric(df:pd.DataFrame, # results, one row per run
