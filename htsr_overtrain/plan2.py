@@ -36,11 +36,13 @@ SHARE = 0.9        # the true share a sign test is powered against
 
 # %% ../nbs/07c_plan2.ipynb #325b0454
 def _ok(folder):
+    "The finished runs (status 'ok') of a results folder."
     df = load_results(folder)
     return df[df['status'] == 'ok']
 
 # %% ../nbs/07c_plan2.ipynb #46cca6af
 def _pair(df, by, ref, test, value):
+    "`value` at `ref` minus at `test`, one difference per seed pair that ran both."
     p = df.pivot_table(index=['seed', 'init_seed'], columns=by, values=value)
     return (p[ref] - p[test]).dropna().to_numpy()
 
@@ -89,6 +91,7 @@ def power_sign(n:int, # runs
 
 # %% ../nbs/07c_plan2.ipynb #e8942fe4
 def _need(power_of, power=POWER):
+    "The fewest seeds, from 3, at which `power_of(seeds)` reaches `power`."
     return next(n for n in range(3, 10_000) if power_of(n) >= power)
 
 # %% ../nbs/07c_plan2.ipynb #2122897a
