@@ -15,6 +15,7 @@ from .training import RunConfig
 
 # %% ../nbs/08_cli.ipynb #33fc9933
 def _positive_int(s):
+    "`s` as an int of 1 or more, for argparse (a one-line error otherwise)."
     try: v = int(s)
     except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a whole number") from None
     if v < 1: raise argparse.ArgumentTypeError(f"{s} is not positive: use 1 or more")
@@ -22,25 +23,31 @@ def _positive_int(s):
 
 # %% ../nbs/08_cli.ipynb #857e0ffd
 def _workers(s):
+    "'auto', or a positive number of worker processes."
     return 'auto' if s == 'auto' else _positive_int(s)
 
 # %% ../nbs/08_cli.ipynb #7df159aa
 def _whole(s):
+    "`s` as an int, for argparse."
     try: return int(s)
     except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a whole number") from None
 
 # %% ../nbs/08_cli.ipynb #c45c2fe5
 def _number(s):
+    "`s` as a float, for argparse."
     try: return float(s)
     except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
 
 # %% ../nbs/08_cli.ipynb #b5d9732b
 def _path(s):
+    "A folder name that is not blank."
     if not s.strip(): raise argparse.ArgumentTypeError("is empty: give a folder")
     return s
 
 # %% ../nbs/08_cli.ipynb #d297cfa4
-def _option(field): return '--' + field.replace('_', '-')
+def _option(field):
+    "The command-line option of a RunConfig field: `min_delta` -> `--min-delta`."
+    return '--' + field.replace('_', '-')
 
 _VALUED = {_option(f.name) for f in fields(RunConfig)}   # every configuration option takes one value
 
@@ -73,6 +80,7 @@ def _config_options(g):
 
 # %% ../nbs/08_cli.ipynb #48dc1819
 def _parser():
+    "The parser of every subcommand and option."
     p = _Parser(prog='htsr-overtrain', description='Which layer of my model is over-trained? '
                 'The weightwatcher batch-size experiment, end to end.')
     sub = p.add_subparsers(dest='command', required=True, parser_class=_Parser)
@@ -128,6 +136,7 @@ def _close(client):
 
 # %% ../nbs/08_cli.ipynb #f3b98c68
 def _run(a):
+    "The `run` subcommand: build the sweep from the preset and the options, run it, write its report."
     from dataclasses import replace
     from htsr_overtrain.sweep import run_sweep
     from htsr_overtrain.presets import get_preset, sweep_configs
@@ -158,6 +167,7 @@ def _run(a):
 
 # %% ../nbs/08_cli.ipynb #40d5551d
 def _verify(a):
+    "The `verify` subcommand: retrain runs, print one line each, exit 1 when any differs."
     from htsr_overtrain.sweep import verify
     df = verify(a.out, None if a.all else a.runs, a.data_dir, a.quiet)
     for r in df.itertuples(): print(f"{r.run_id}: {'the same' if r.same else 'DIFFERS: ' + r.differs}")

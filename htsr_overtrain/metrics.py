@@ -56,7 +56,9 @@ def auc_low(x, # a metric, one value per run
     return float((r[~flag].sum() - nb * (nb + 1) / 2) / (na * nb))
 
 # %% ../nbs/07b_metrics.ipynb #ac0898d6
-def _spearman(x, y): return float(np.corrcoef(stats.rankdata(x), stats.rankdata(y))[0, 1])
+def _spearman(x, y):
+    "Spearman's rank correlation of `x` and `y` (Pearson's of their ranks)."
+    return float(np.corrcoef(stats.rankdata(x), stats.rankdata(y))[0, 1])
 
 # %% ../nbs/07b_metrics.ipynb #0864a81c
 def _within(tables, metric, target, flag):

@@ -14,12 +14,14 @@ from .data import UserError
 
 # %% ../nbs/04c_pool.ipynb #8179981f
 def _orphan_watch(parent):
+    "End this worker when its parent process is gone (no orphan keeps training)."
     import time
     while os.getppid() == parent: time.sleep(0.5)
     os._exit(1)                                           # the sweep was killed: do not train on for nobody
 
 # %% ../nbs/04c_pool.ipynb #bfab7d5c
 def _worker_init(parent):
+    "Set up a worker process: one BLAS thread, Ctrl-C left to the parent, and a watch on the parent."
     import threading, signal
     os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')    # one thread per worker: the runs are the parallelism
     signal.signal(signal.SIGINT, signal.SIG_IGN)           # Ctrl-C is the parent's to handle: no traceback per worker

@@ -134,7 +134,9 @@ def provenance(engine:str, # the engine the runs use
                 analysis=ANALYSIS, estimators=ESTIMATORS)
 
 # %% ../nbs/04a_store.ipynb #1014560e
-def _sha256(p): return hashlib.sha256(Path(p).read_bytes()).hexdigest()
+def _sha256(p):
+    "The SHA-256 of file `p`'s bytes, in hex."
+    return hashlib.sha256(Path(p).read_bytes()).hexdigest()
 
 # %% ../nbs/04a_store.ipynb #3c3bc2ae
 def run_dir(out, # a results folder
