@@ -221,7 +221,9 @@ def keras_layers(model, # a Keras model
 
 # %% ../nbs/04_analysis.ipynb #f02ae06d
 _REASONS = {'over-trained': "alpha {a:.2f} < 2: weightwatcher calls this over-trained; in this package's runs alpha < 2 marked "
-                            "the layer that trained hardest, with no accuracy drop detected (see the findings page)",
+                            "the layer that trained hardest, with a small accuracy drop (0.002 to 0.006) in 3 of 5 published "
+                            "protocols and none in the others, while real over-fitting (label noise) left alpha above 2 "
+                            "(see the findings page)",
             'well-trained': 'alpha {a:.2f} in [2, 6]: weightwatcher calls this well trained (moderately heavy-tailed)',
             'under-trained': 'alpha {a:.2f} > 6: close to random; weightwatcher calls this under-trained',
             'fit failed': "weightwatcher's power-law fit failed (alpha {a}): no diagnosis"}
