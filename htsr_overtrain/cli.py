@@ -113,7 +113,7 @@ def _parser():
     dg.add_argument('--plot-dir', type=_path, default=None, help='also save each layer\'s ESD with its fit into this folder, and all of them on one grid (esd_grid.png)')
     dg.add_argument('--quiet', action='store_true', help='no progress line')
     rep = sub.add_parser('report', help="rewrite a results folder's results.csv, figures and report.md from its runs, or, given a folder of preset "
-                         "results, every preset's and REPRODUCTION.md")
+                         "results, every preset's, REPRODUCTION.md and METRICS.md")
     rep.add_argument('out', nargs='?', default=OUT, help=f'a results folder, or a folder of preset results folders (default: {OUT}/)')
     v = sub.add_parser('verify', help="train saved runs again from their configurations and check that the weights (bit for "
                        "bit) and every saved number come out the same")
@@ -207,7 +207,9 @@ def main(argv:list=None, # arguments (default: sys.argv[1:])
             from htsr_overtrain.reproduction import write_report, write_reproduction
             from htsr_overtrain.store import RESULTS
             if any((Path(a.out)/f).exists() for f in (RESULTS, 'sweep.json', 'runs')): print(write_report(a.out))
-            elif Path(a.out).is_dir(): print(write_reproduction(a.out))
+            elif Path(a.out).is_dir():
+                from htsr_overtrain.metrics import write_metrics
+                print(write_reproduction(a.out)); print(write_metrics(a.out))
             else: raise UserError(f"{a.out} is not a results folder: give the folder that `htsr-overtrain run --out` wrote")
         elif a.command == 'verify': _verify(a)
         elif a.command == 'lean':

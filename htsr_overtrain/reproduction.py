@@ -301,7 +301,8 @@ def write_reproduction(root='results', # folder holding one results folder per p
         "says how many a test had). These verdicts are exploratory: the tests were written after earlier results of the "
         "same presets had been read, two of them compare points chosen from the data, and the p-values are not corrected "
         "for the number of tests (p_holm is Holm's adjustment over this table, for reference). The confirmatory study, "
-        "fixed before its runs, is PLAN.md.", "",
+        "fixed before its runs, is PLAN.md, with its verdicts in CONFIRMATORY.md (plan 2: PLAN-2.md and " 
+        "CONFIRMATORY-2.md); METRICS.md says which per-layer metric flags what.", "",
         "## Verdicts at a glance", "", md_table(claim_verdicts(root)), ""]
     for name in found:
         write_report(root/name)

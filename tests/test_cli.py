@@ -425,3 +425,12 @@ def test_workers_show_the_epochs_of_the_runs_in_flight(tmp_path):
     assert 'bs=16 lr=0.01 seed=42 epoch ' in p.stderr and 'bs=32 lr=0.01 seed=42 epoch ' in p.stderr, p.stderr[-2000:]
     assert ' min left' in p.stderr, p.stderr[-2000:]
     assert not (tmp_path/'w'/'.progress').exists()                   # the workers' progress files are cleaned up
+
+
+def test_report_over_preset_folders_writes_the_metric_table(tiny, tmp_path):
+    out, _ = tiny
+    root = tmp_path/'results'; shutil.copytree(out, root/'blog')     # a folder of preset folders, here one
+    p = cli('report', root)
+    assert p.returncode == 0, p.stderr
+    assert (root/'REPRODUCTION.md').exists() and (root/'figures'/'metrics.png').stat().st_size > 10_000
+    assert '| alpha | 0 | - | - |' in (root/'METRICS.md').read_text()  # two runs are too few to count: no number, not a 0

@@ -2,7 +2,7 @@
 
 Markdown cells are copied; code cells are copied as Python blocks unless they are hidden (`#| hide`,
 `#| echo: false`); a code cell with a comment `# README image: PATH` becomes that
-image, and one with `# README include: PATH` the text of that committed file. Links are made relative to the repository root: `../x` becomes `x`, and a link to a sibling notebook
+image, and one with `# README include: PATH` the text of that committed file (its relative links follow it). Links are made relative to the repository root: `../x` becomes `x`, and a link to a sibling notebook
 (`07_reproduction.ipynb`) becomes `nbs/07_reproduction.ipynb`.
 `python tools/make_readme.py --check` exits 1 when README.md is out of step.
 """
@@ -20,7 +20,10 @@ def render() -> str:
         elif c['cell_type'] == 'code':
             img = re.search(r'^# README image: (\S+)', src, re.M)
             inc = re.search(r'^# README include: \.\./(\S+)', src, re.M)
-            if inc: out.append((root/inc.group(1)).read_text().strip())
+            if inc:                      # the file's own relative links (its figure) made relative to the root
+                where = Path(inc.group(1)).parent.as_posix()
+                out.append(re.sub(r'\]\((?!https?:|/|#)([^)]+)\)', lambda m: f'](../{where}/{m.group(1)})',
+                                  (root/inc.group(1)).read_text().strip()))
             elif img: out.append(f"![{Path(img.group(1)).stem.replace('_', ' ')}]({img.group(1)})")
             elif not re.search(r'^#\|\s*(hide|echo:\s*false)', src, re.M):
                 out.append('```python\n' + src + '\n```')
