@@ -67,9 +67,9 @@ def _within(tables, metric, target, flag):
     "Mean over presets of Spearman(metric, target) and AUC(metric, flag), where both are defined."
     rho, auc = [], []
     for t in tables:
-        x = t[metric].to_numpy(float); ok = np.isfinite(x)
+        x = np.asarray(t[metric], float); ok = np.isfinite(x)
         if ok.sum() < 4 or np.ptp(x[ok]) == 0: continue
-        y, f = t[target].to_numpy(float)[ok], t[flag].to_numpy(bool)[ok]
+        y, f = np.asarray(t[target], float)[ok], np.asarray(t[flag], bool)[ok]
         if np.ptp(y) > 0: rho.append(_spearman(x[ok], y))
         if 0 < f.sum() < len(f): auc.append(auc_low(x[ok], f))
     return (np.mean(rho) if rho else np.nan), (np.mean(auc) if auc else np.nan), len(auc)
@@ -83,7 +83,9 @@ def association(tables:list, # run_table of each preset
                ) -> pd.DataFrame:
     "Per metric: within-preset Spearman and AUC averaged over presets, each with a 95% bootstrap interval."
     rng, rows = np.random.default_rng(seed), []
-    boots = [[t.iloc[rng.integers(0, len(t), len(t))] for t in tables] for _ in range(n_boot)]
+    cols = [{c: t[c].to_numpy() for c in METRICS + [target, flag]} for t in tables]   # plain arrays: resampled fast
+    boots = [[{c: v[i] for c, v in a.items()} for a, i in zip(cols, [rng.integers(0, len(t), len(t)) for t in tables])]
+             for _ in range(n_boot)]                                                   # one draw per table, in table order
     for m in METRICS:
         rho, auc, n = _within(tables, m, target, flag)
         bs = np.array([_within(b, m, target, flag)[:2] for b in boots], float)
