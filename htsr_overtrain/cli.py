@@ -175,6 +175,45 @@ def _verify(a):
     print(f"{n} of {len(df)} runs verified the same (of {total} in {a.out}{'' if a.all else '; --all for every run'})")
     if n < len(df): sys.exit(1)
 
+# %% ../nbs/08_cli.ipynb #a645ee48
+def _presets(a):
+    "The `presets` subcommand: every preset's full configuration (the confirmatory ones too), and the aliases, as JSON."
+    import json
+    from htsr_overtrain.presets import PRESETS, ALIASES
+    from htsr_overtrain.plan import CONFIRM
+    from htsr_overtrain.plan2 import CONFIRM2
+    print(json.dumps([p.to_dict() for p in [*PRESETS.values(), *CONFIRM.values(), *CONFIRM2.values()]] +
+                     [dict(alias=k, preset=v) for k, v in ALIASES.items()], indent=1))
+
+def _diagnose(a):
+    "The `diagnose` subcommand: every layer's alpha, verdict and reason, as a table, CSV or JSON."
+    import pandas as pd
+    from htsr_overtrain.analysis import diagnose
+    df = diagnose(a.path, plot_dir=a.plot_dir, quiet=a.quiet, layers=a.layers)
+    if a.csv: print(df.to_csv(index=False), end='')
+    elif a.json: print(df.to_json(orient='records', indent=1))
+    else:
+        with pd.option_context('display.width', 200, 'display.max_colwidth', 90): print(df.to_string(index=False))
+
+# %% ../nbs/08_cli.ipynb #dccbc13b
+def _report(a):
+    "The `report` subcommand: a results folder's report, or, for a folder of preset folders, REPRODUCTION.md and METRICS.md."
+    from htsr_overtrain.reproduction import write_report, write_reproduction
+    from htsr_overtrain.store import RESULTS
+    if any((Path(a.out)/f).exists() for f in (RESULTS, 'sweep.json', 'runs')): print(write_report(a.out))
+    elif Path(a.out).is_dir():
+        from htsr_overtrain.metrics import write_metrics
+        print(write_reproduction(a.out)); print(write_metrics(a.out))
+    else: raise UserError(f"{a.out} is not a results folder: give the folder that `htsr-overtrain run --out` wrote")
+
+def _lean(a):
+    "The `lean` subcommand: drop a finished folder's weights, and say what was done and what was left as is."
+    from htsr_overtrain.store import lean
+    d = lean(a.out)
+    print(f"{a.out}: weights dropped from {d['lean']} runs" + (f", {d['upgraded']} runs upgraded from format 3" if d['upgraded'] else '')
+          + (f", {d['copied']} linked runs made copies" if d['copied'] else '')
+          + ''.join(f"\n  left as is: run {r}: {w}" for r, w in d['skipped'].items()))
+
 # %% ../nbs/08_cli.ipynb #102fb5da
 def main(argv:list=None, # arguments (default: sys.argv[1:])
         ):
@@ -186,38 +225,7 @@ def main(argv:list=None, # arguments (default: sys.argv[1:])
         import signal
         signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        if a.command == 'run': _run(a)
-        elif a.command == 'presets':
-            import json
-            from htsr_overtrain.presets import PRESETS
-            from htsr_overtrain.presets import ALIASES
-            from htsr_overtrain.plan import CONFIRM
-            from htsr_overtrain.plan2 import CONFIRM2
-            print(json.dumps([p.to_dict() for p in [*PRESETS.values(), *CONFIRM.values(), *CONFIRM2.values()]] + 
-                             [dict(alias=k, preset=v) for k, v in ALIASES.items()], indent=1))
-        elif a.command == 'diagnose':
-            import pandas as pd
-            from htsr_overtrain.analysis import diagnose
-            df = diagnose(a.path, plot_dir=a.plot_dir, quiet=a.quiet, layers=a.layers)
-            if a.csv: print(df.to_csv(index=False), end='')
-            elif a.json: print(df.to_json(orient='records', indent=1))
-            else:
-                with pd.option_context('display.width', 200, 'display.max_colwidth', 90): print(df.to_string(index=False))
-        elif a.command == 'report':
-            from htsr_overtrain.reproduction import write_report, write_reproduction
-            from htsr_overtrain.store import RESULTS
-            if any((Path(a.out)/f).exists() for f in (RESULTS, 'sweep.json', 'runs')): print(write_report(a.out))
-            elif Path(a.out).is_dir():
-                from htsr_overtrain.metrics import write_metrics
-                print(write_reproduction(a.out)); print(write_metrics(a.out))
-            else: raise UserError(f"{a.out} is not a results folder: give the folder that `htsr-overtrain run --out` wrote")
-        elif a.command == 'verify': _verify(a)
-        elif a.command == 'lean':
-            from htsr_overtrain.store import lean
-            d = lean(a.out)
-            print(f"{a.out}: weights dropped from {d['lean']} runs" + (f", {d['upgraded']} runs upgraded from format 3" if d['upgraded'] else '')
-                  + (f", {d['copied']} linked runs made copies" if d['copied'] else '')
-                  + ''.join(f"\n  left as is: run {r}: {w}" for r, w in d['skipped'].items()))
+        dict(run=_run, presets=_presets, diagnose=_diagnose, report=_report, verify=_verify, lean=_lean)[a.command](a)
     except UserError as e:
         sys.exit(f"htsr-overtrain: error: {e}")
     except (IsADirectoryError, NotADirectoryError, FileExistsError) as e:   # a file or folder stands in the way
