@@ -278,6 +278,21 @@ def _step_biases(nb, l0, train, adam, lr, net, grads, s):
         if not adam:
             for j in range(bias.shape[0]): bias[j] -= gB[j] * lr[l]
 
+# %% ../nbs/02a_kernels.ipynb #90014cba
+@numba.njit(cache=True)
+def _step_pair(x, o0, o1, W, d, lr):
+    "The first trainable layer's SGD step for a batch of two images `o0`, `o1`: a merge of their lit inputs, `_step_first`'s bits."
+    p, pe, q, qe, n, z = x.indptr[o0], x.indptr[o0 + 1], x.indptr[o1], x.indptr[o1 + 1], W.shape[0], np.float32(0.0)
+    while p < pe or q < qe:
+        k0 = x.idx[p] if p < pe else n                   # past the end: beyond every input
+        k1 = x.idx[q] if q < qe else n
+        if k0 == k1:                                     # lit in both: ((0 + v0 * d[0]) + v1 * d[1]) * lr
+            v0, v1 = x.val[p], x.val[q]
+            for j in range(W.shape[1]): W[k0, j] -= ((z + v0 * d[0, j]) + v1 * d[1, j]) * lr
+            p += 1; q += 1
+        elif k0 < k1: _step1(W, k0, x.val[p], d, 0, lr); p += 1
+        else: _step1(W, k1, x.val[q], d, 1, lr); q += 1
+
 # %% ../nbs/02a_kernels.ipynb #256d3f41
 @numba.njit(cache=True)
 def _batch(x, y, order, at, nb, l0, train, adam, lr, net, grads, s):
@@ -285,7 +300,8 @@ def _batch(x, y, order, at, nb, l0, train, adam, lr, net, grads, s):
     loss, correct = _passes(x, y, order, at, nb, l0, net, s)
     if nb == 1 and not adam: _sgd1(x, order[at], l0, train, lr, net, s)
     else:
-        _step_first(x, order, at, nb, l0, adam, lr, net, grads, s)
+        if nb == 2 and not adam: _step_pair(x, order[at], order[at + 1], net.Ws[l0], s.D[l0], lr[l0])
+        else: _step_first(x, order, at, nb, l0, adam, lr, net, grads, s)
         _step_later(nb, l0, train, adam, lr, net, grads, s)
         _step_biases(nb, l0, train, adam, lr, net, grads, s)
     return loss, correct
