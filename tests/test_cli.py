@@ -297,6 +297,7 @@ def test_report_names_the_damaged_runs_it_skips(tiny, tmp_path):
     assert 'Skipped 1 damaged runs' in text and rid in text and 'weights.npz is damaged (its checksum differs from manifest.json)' in text
 
 
+@pytest.mark.slow
 def test_report_on_a_folder_without_runs_is_one_line(tiny, tmp_path):
     out, _ = tiny
     copy = tmp_path/'copy'; shutil.copytree(out, copy)
@@ -343,6 +344,7 @@ def _lean_copy(tiny, tmp_path):
     return copy
 
 
+@pytest.mark.slow
 def test_lean_folder_verifies_bit_for_bit(tiny, tmp_path):
     copy = _lean_copy(tiny, tmp_path)
     p = cli('verify', copy, '--all', '--quiet')
@@ -353,6 +355,7 @@ def test_lean_folder_verifies_bit_for_bit(tiny, tmp_path):
     assert p.returncode == 0 and '2 runs' in p.stdout and not list(copy.glob('runs/*/weights.npz')), p.stderr
 
 
+@pytest.mark.slow
 def test_no_weights_run_is_the_lean_folder(tiny, tmp_path):
     "`run --no-weights` saves hashes and eigenvalues, no weights: the same numbers as a run that kept them."
     p = cli('run', *TINY, '--no-weights', '--quiet', '--out', tmp_path/'nw')
@@ -417,6 +420,7 @@ def test_verify_the_committed_archive():
     assert not list((root/'results'/'blog').glob('runs/*/weights.npz'))
 
 
+@pytest.mark.slow
 def test_workers_show_the_epochs_of_the_runs_in_flight(tmp_path):
     "With workers, the progress line names the runs in flight with their epochs and estimates the time left before any run ends."
     p = cli('run', '--seed', '42', '--batch-sizes', '16', '32', '--limit-train', '3000', '--monitor', 'none', '--max-epochs', '20',
@@ -427,6 +431,7 @@ def test_workers_show_the_epochs_of_the_runs_in_flight(tmp_path):
     assert not (tmp_path/'w'/'.progress').exists()                   # the workers' progress files are cleaned up
 
 
+@pytest.mark.slow
 def test_report_over_preset_folders_writes_the_metric_table(tiny, tmp_path):
     out, _ = tiny
     root = tmp_path/'results'; shutil.copytree(out, root/'blog')     # a folder of preset folders, here one

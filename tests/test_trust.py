@@ -48,6 +48,7 @@ def test_a_run_of_another_sweep_is_set_aside(tiny, tmp_path):
     assert set(numbers(copy)['seed']) == {42} and (copy/'set-aside'/stranger.name/'result.json').exists()
 
 
+@pytest.mark.slow
 def test_a_config_edited_with_its_manifest_is_set_aside_and_redone(tiny, tmp_path):
     "config.json and result.json edited consistently, the manifest recomputed: the folder's name still gives it away."
     copy, (bs16, bs32) = _copy(tiny, tmp_path)
