@@ -26,14 +26,14 @@ def _rows(Ws, n):
 @numba.njit(cache=True)
 def _scratch(Ws, bs, l0):
     "The working arrays of mini-batches of `bs` samples whose first trainable layer is `l0`."
-    n_in, most = Ws[l0].shape[0], max(1024, bs)
+    n_in, most = Ws[l0].shape[0], max(1024, bs, 3 * max(Ws[1].shape[0], Ws[1].shape[1], Ws[2].shape[0]))
     return Scratch(H=_rows(Ws, bs),                                # every layer's outputs, one row per sample
                    D=_rows(Ws, bs),                                # their deltas
                    gs=_rows(Ws, 1),                                # one gradient row per layer
                    e=np.zeros(Ws[2].shape[1]),                     # the softmax's exponentials
                    cnt=np.zeros(n_in, np.int64), start=np.zeros(n_in, np.int64),   # the counting sort of lit inputs:
                    bb=np.zeros(bs * n_in, np.int64), bv=np.zeros(bs * n_in, np.float32),   # per input, samples and values
-                   ks=np.zeros(most, np.int64), vs=np.zeros(most, np.float32))     # a sparse row: indices, values
+                   ks=np.zeros(most, np.int64), vs=np.zeros(most, np.float32))     # a sparse row: indices, values (or three lists of rows)
 
 # %% ../nbs/02a_kernels.ipynb #0cce2f53
 _LN2_HI, _LN2_LO, _INV_LN2 = 6.93147180369123816490e-01, 1.90821492927058770002e-10, 1.44269504088896338700e+00
@@ -65,9 +65,16 @@ def _log(x):
 # %% ../nbs/02a_kernels.ipynb #ae0160ee
 @numba.njit(cache=True, inline='always')
 def _accum(out, b, M, ks, vs, cnt):
-    "out[b] += vs[0] * M[ks[0]] + vs[1] * M[ks[1]] + ..., added strictly in that order (four rows a pass)."
+    "out[b] += vs[0] * M[ks[0]] + vs[1] * M[ks[1]] + ..., added strictly in that order (eight rows a pass, then four, then one)."
     n, q = out.shape[1], 0
-    while q + 4 <= cnt:
+    while q + 8 <= cnt:
+        k0, k1, k2, k3, k4, k5, k6, k7 = ks[q], ks[q + 1], ks[q + 2], ks[q + 3], ks[q + 4], ks[q + 5], ks[q + 6], ks[q + 7]
+        v0, v1, v2, v3, v4, v5, v6, v7 = vs[q], vs[q + 1], vs[q + 2], vs[q + 3], vs[q + 4], vs[q + 5], vs[q + 6], vs[q + 7]
+        for j in range(n):
+            out[b, j] = (((((((out[b, j] + v0 * M[k0, j]) + v1 * M[k1, j]) + v2 * M[k2, j]) + v3 * M[k3, j])
+                         + v4 * M[k4, j]) + v5 * M[k5, j]) + v6 * M[k6, j]) + v7 * M[k7, j]
+        q += 8
+    if q + 4 <= cnt:
         k0, k1, k2, k3 = ks[q], ks[q + 1], ks[q + 2], ks[q + 3]
         v0, v1, v2, v3 = vs[q], vs[q + 1], vs[q + 2], vs[q + 3]
         for j in range(n): out[b, j] = (((out[b, j] + v0 * M[k0, j]) + v1 * M[k1, j]) + v2 * M[k2, j]) + v3 * M[k3, j]
@@ -211,11 +218,9 @@ def _sgd1(x, o, l0, train, lr, net, s):
         bias, d = net.Bs[l], s.D[l]
         for j in range(bias.shape[0]): bias[j] -= d[0, j] * lr[l]
         if l == l0: continue
-        W, WT, h = net.Ws[l], net.WTs[l], s.H[l - 1]
-        for i in range(W.shape[0]):
-            if h[0, i] != 0: _step1(W, i, h[0, i], d, 0, lr[l])
-        for j in range(WT.shape[0]):
-            if d[0, j] != 0: _step1(WT, j, d[0, j], h, 0, lr[l])
+        W, WT, h, ks, vs = net.Ws[l], net.WTs[l], s.H[l - 1], s.ks, s.vs
+        for q in range(_nonzero(h, 0, ks, vs)): _step1(W, ks[q], vs[q], d, 0, lr[l])     # the rows of non-zero inputs,
+        for q in range(_nonzero(d, 0, ks, vs)): _step1(WT, ks[q], vs[q], h, 0, lr[l])    # found without a branch
 
 # %% ../nbs/02a_kernels.ipynb #6b55c120
 @numba.njit(cache=True)
@@ -243,6 +248,23 @@ def _step_first(x, order, at, nb, l0, adam, lr, net, grads, s):
             _step(W, k, g, lr[l0], G, adam)
         cnt[k] = 0                                       # zero again for the next batch
 
+# %% ../nbs/02a_kernels.ipynb #d1fa798f
+@numba.njit(cache=True, inline='always')
+def _pair_rows(W, h, d, lr, ks):
+    "SGD's step of a batch of two: row `i` of `W` by `((0 + h[0, i] * d[0]) + h[1, i] * d[1]) * lr`, or by its one non-zero term."
+    n, z = W.shape[0], np.float32(0.0)
+    c2, c0, c1 = 0, n, 2 * n                             # ks: rows lit in both images, in the first only, in the second only
+    for i in range(n):                                   # sorted without a branch (which would be mispredicted)
+        a, b = h[0, i] != 0, h[1, i] != 0
+        ks[c2] = i; c2 += a and b
+        ks[c0] = i; c0 += a and not b
+        ks[c1] = i; c1 += b and not a
+    for q in range(c2):
+        i = ks[q]; v0, v1 = h[0, i], h[1, i]
+        for j in range(W.shape[1]): W[i, j] -= ((z + v0 * d[0, j]) + v1 * d[1, j]) * lr
+    for q in range(n, c0): _step1(W, ks[q], h[0, ks[q]], d, 0, lr)
+    for q in range(2 * n, c1): _step1(W, ks[q], h[1, ks[q]], d, 1, lr)
+
 # %% ../nbs/02a_kernels.ipynb #290a0341
 @numba.njit(cache=True)
 def _step_later(nb, l0, train, adam, lr, net, grads, s):
@@ -250,6 +272,9 @@ def _step_later(nb, l0, train, adam, lr, net, grads, s):
     for l in range(l0 + 1, 3):
         if not train[l]: continue
         W, WT, G, h, d, g, gT = net.Ws[l], net.WTs[l], grads.Gs[l], s.H[l - 1], s.D[l], s.gs[l], s.gs[l - 1]
+        if nb == 2 and not adam:                         # a batch of two: each row's two inputs, read directly
+            _pair_rows(W, h, d, lr[l], s.ks); _pair_rows(WT, d, h, lr[l], s.ks)
+            continue
         ks, vs = s.ks, s.vs
         for i in range(W.shape[0]):
             c = _nonzero_col(h, i, nb, ks, vs)
