@@ -165,6 +165,13 @@ def _step1(W, k, v, d, b, lr):
     "SGD's step of row `k` when one sample alone contributes to it: `W[k] -= (v * d[b]) * lr`, as `_step` would."
     for j in range(W.shape[1]): W[k, j] -= (v * d[b, j]) * lr
 
+# %% ../nbs/02a_kernels.ipynb #e5375a3f
+@numba.njit(cache=True, inline='always')
+def _step2(W, k, v0, v1, d, lr):
+    "SGD's step of row `k` when two samples (rows 0 and 1 of `d`) contribute: `W[k] -= ((0 + v0 * d[0]) + v1 * d[1]) * lr`, as `_grad_step` sums it."
+    z = np.float32(0.0)
+    for j in range(W.shape[1]): W[k, j] -= ((z + v0 * d[0, j]) + v1 * d[1, j]) * lr
+
 # %% ../nbs/02a_kernels.ipynb #c077fb9f
 @numba.njit(cache=True, inline='always')
 def _step(W, k, g, lr, G, adam):
@@ -252,16 +259,14 @@ def _step_first(x, order, at, nb, l0, adam, lr, net, grads, s):
 @numba.njit(cache=True, inline='always')
 def _pair_rows(W, h, d, lr, ks):
     "SGD's step of a batch of two: row `i` of `W` by `((0 + h[0, i] * d[0]) + h[1, i] * d[1]) * lr`, or by its one non-zero term."
-    n, z = W.shape[0], np.float32(0.0)
+    n = W.shape[0]
     c2, c0, c1 = 0, n, 2 * n                             # ks: rows lit in both images, in the first only, in the second only
     for i in range(n):                                   # sorted without a branch (which would be mispredicted)
         a, b = h[0, i] != 0, h[1, i] != 0
         ks[c2] = i; c2 += a and b
         ks[c0] = i; c0 += a and not b
         ks[c1] = i; c1 += b and not a
-    for q in range(c2):
-        i = ks[q]; v0, v1 = h[0, i], h[1, i]
-        for j in range(W.shape[1]): W[i, j] -= ((z + v0 * d[0, j]) + v1 * d[1, j]) * lr
+    for q in range(c2): _step2(W, ks[q], h[0, ks[q]], h[1, ks[q]], d, lr)
     for q in range(n, c0): _step1(W, ks[q], h[0, ks[q]], d, 0, lr)
     for q in range(2 * n, c1): _step1(W, ks[q], h[1, ks[q]], d, 1, lr)
 
@@ -307,14 +312,12 @@ def _step_biases(nb, l0, train, adam, lr, net, grads, s):
 @numba.njit(cache=True)
 def _step_pair(x, o0, o1, W, d, lr):
     "The first trainable layer's SGD step for a batch of two images `o0`, `o1`: a merge of their lit inputs, `_step_first`'s bits."
-    p, pe, q, qe, n, z = x.indptr[o0], x.indptr[o0 + 1], x.indptr[o1], x.indptr[o1 + 1], W.shape[0], np.float32(0.0)
+    p, pe, q, qe, n = x.indptr[o0], x.indptr[o0 + 1], x.indptr[o1], x.indptr[o1 + 1], W.shape[0]
     while p < pe or q < qe:
         k0 = x.idx[p] if p < pe else n                   # past the end: beyond every input
         k1 = x.idx[q] if q < qe else n
         if k0 == k1:                                     # lit in both: ((0 + v0 * d[0]) + v1 * d[1]) * lr
-            v0, v1 = x.val[p], x.val[q]
-            for j in range(W.shape[1]): W[k0, j] -= ((z + v0 * d[0, j]) + v1 * d[1, j]) * lr
-            p += 1; q += 1
+            _step2(W, k0, x.val[p], x.val[q], d, lr); p += 1; q += 1
         elif k0 < k1: _step1(W, k0, x.val[p], d, 0, lr); p += 1
         else: _step1(W, k1, x.val[q], d, 1, lr); q += 1
 
